@@ -1,0 +1,11 @@
+// `npm run bench`: runs every benchmark and prints a markdown table with each figure
+// beside its floor, plus the machine it ran on, for BENCHMARKS.md.
+import { cpus, totalmem } from 'node:os';
+import { ingestBench } from './ingest.bench.js';
+import { table } from './timing.js';
+
+const records = Number(process.env.BENCH_RECORDS ?? 50_000);
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+console.log(`machine: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
+console.log(`command: npm run bench (BENCH_RECORDS=${records})\n`);
+console.log(table(ingestBench(records)));

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// The tokenwatch command line: dispatches to one file per subcommand. The only place
+// that calls process.exit; errors with a TW_ERR code print their message, not a stack.
+import { createLogger } from '../common/logger.js';
+import { Metrics } from '../common/metrics.js';
+import { systemClock } from '../common/clock.js';
+import { TokenwatchError } from '../common/errors.js';
+import { parseCommand, PARSE_USAGE } from './parse.js';
+
+const USAGE = `tokenwatch: watches API tokens in gateway access logs and IdP events
+
+commands:
+  parse     read gateway logs or IdP events and print canonical events (see how tokenwatch reads your logs)
+
+${PARSE_USAGE}
+
+environment:
+  TOKENWATCH_FP_KEY     HMAC key for token fingerprints (shared with your gateways); required unless --dev
+  TOKENWATCH_LOG_LEVEL  pino level for stderr logs (default info)`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const ctx = { logger: createLogger(), metrics: new Metrics(), clock: systemClock };
+  switch (command) {
+    case 'parse':
+      return parseCommand(rest, ctx, process.stdout);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE + '\n');
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`tokenwatch: unknown command "${command}"\n\n${USAGE}\n`);
+      return 2;
+  }
+}
+
+// A closed stdout (`tokenwatch parse ... | head`) is a normal end, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof TokenwatchError || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+      process.stderr.write(`tokenwatch: ${err.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`tokenwatch: unexpected error: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,64 @@
+// One input stream's ingest: raw lines in, canonical events out. Each line is checked
+// (size, UTF-8, binary, JSON), split into records, parsed by the configured record
+// parser; rejections become scrubbed DLQ records and the stream goes on. Counts
+// records, skips and DLQ reasons in tokenwatch_ingest_* metrics.
+import type { Metrics } from '../common/metrics.js';
+import type { ParseResult } from './parse-result.js';
+import type { RawRecord } from './parsers/types.js';
+import { jsonDepth, lineRecords, MAX_JSON_DEPTH } from './line.js';
+import { dlqRecord, type DlqRecord, type DlqSink, type SourcePosition } from './dlq.js';
+
+export interface RecordParser<T> {
+  parse(record: RawRecord): ParseResult<T>;
+}
+
+/** Turns lines of one stream (access logs or token events) into events. */
+export class LineIngest<T> {
+  constructor(
+    private readonly stream: DlqRecord['stream'],
+    private readonly parser: RecordParser<T>,
+    private readonly dlq: DlqSink,
+    private readonly metrics: Metrics,
+    private readonly maxLineBytes: number,
+  ) {}
+
+  /** The events in one line (none for a blank line or a rejected one). */
+  line(bytes: Buffer, truncated: boolean, length: number, position: SourcePosition): T[] {
+    if (!truncated && isBlank(bytes)) return [];
+    const split = lineRecords(bytes, truncated, this.maxLineBytes);
+    if (!split.ok) {
+      this.reject(split.reason, split.detail, split.text ?? '', length, position);
+      return [];
+    }
+    const events: T[] = [];
+    for (const record of split.records) {
+      const result = this.parser.parse(record);
+      if (!result.ok) {
+        const reason =
+          result.reason === 'unknown_format' && record.kind === 'json' && jsonDepth(split.text) > MAX_JSON_DEPTH
+            ? 'nesting_too_deep'
+            : result.reason;
+        this.reject(reason, result.detail, split.text, length, position);
+      } else if ('skipped' in result) {
+        this.metrics.inc('tokenwatch_ingest_skipped_total', { stream: this.stream, reason: result.skipped });
+      } else {
+        this.metrics.inc('tokenwatch_ingest_events_total', { stream: this.stream });
+        events.push(result.event);
+      }
+    }
+    return events;
+  }
+
+  private reject(reason: DlqRecord['reason'], detail: string, text: string, length: number, position: SourcePosition): void {
+    this.metrics.inc('tokenwatch_ingest_dlq_total', { stream: this.stream, reason });
+    this.dlq.write(dlqRecord(reason, detail, text, length, position, this.stream));
+  }
+}
+
+function isBlank(bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (b !== 32 && b !== 9 && b !== 13) return false;
+  }
+  return true;
+}

@@ -1,0 +1,72 @@
+// First checks on one raw input line, shared by every format: size, UTF-8, binary
+// content, and JSON decoding. Returns the records the line holds (a JSON array, such
+// as a Kong http-log batch, holds several) or the reason it holds none.
+import { isUtf8 } from 'node:buffer';
+import type { RawRecord } from './parsers/types.js';
+import { isObject } from './fields.js';
+import { fail, type DlqReason } from './parse-result.js';
+
+export type LineRecords =
+  | { ok: true; records: RawRecord[]; text: string }
+  | { ok: false; reason: DlqReason; detail: string; text: string | null };
+
+// C0 controls other than tab / CR, and DEL: a text log line never holds them raw.
+const BINARY = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+/** Deepest JSON nesting reported as such when no format recognises a record. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Splits one line into records. `truncated` marks a line cut at the reader's length cap. */
+export function lineRecords(bytes: Buffer, truncated: boolean, maxLineBytes: number): LineRecords {
+  if (truncated) {
+    return { ...fail('line_too_long', `line exceeds maxLineBytes ${maxLineBytes}`), text: bytes.toString('utf8') };
+  }
+  if (!isUtf8(bytes)) return { ...fail('invalid_utf8', 'line is not valid UTF-8'), text: bytes.toString('latin1') };
+  let text = bytes.toString('utf8');
+  if (text.endsWith('\r')) text = text.slice(0, -1);
+  if (BINARY.test(text)) return { ...fail('binary_input', 'line holds binary control characters'), text };
+  if (!looksLikeJson(text)) return { ok: true, records: [{ kind: 'text', line: text }], text };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { ...fail('invalid_json', err instanceof Error ? err.message.slice(0, 200) : 'invalid JSON'), text };
+  }
+  if (isObject(value)) return { ok: true, records: [{ kind: 'json', value }], text };
+  if (Array.isArray(value) && value.length > 0 && value.every(isObject)) {
+    return { ok: true, records: value.map((v) => ({ kind: 'json' as const, value: v })), text };
+  }
+  return { ...fail(jsonDepth(text) > MAX_JSON_DEPTH ? 'nesting_too_deep' : 'unknown_format', 'JSON line is not an object or an array of objects'), text };
+}
+
+// A JSON record starts with `{`, or `[` then `{` / `[` / `]`; text formats such as Envoy's
+// start with `[` then a timestamp.
+function looksLikeJson(text: string): boolean {
+  let i = 0;
+  while (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9) i++;
+  const c = text.charCodeAt(i);
+  if (c === 123) return true;
+  if (c !== 91) return false;
+  i++;
+  while (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9) i++;
+  const d = text.charCodeAt(i);
+  return d === 123 || d === 91 || d === 93;
+}
+
+/** Deepest bracket nesting of a JSON text, strings skipped; stops counting past the limit. */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > max) max = depth;
+      if (max > MAX_JSON_DEPTH) return max;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return max;
+}

@@ -1,0 +1,357 @@
+// Consumes AWS API Gateway (REST, HTTP and WebSocket API) access-log records in JSON, as users
+// write them from `$context` variables, bare or inside a CloudWatch Logs log event / subscription
+// message. Emits an AccessDraft per record. Guarantees: pure, never throws, and a record's keys are
+// matched by the `$context` variable names AWS documents, so no fixed key set is assumed.
+//
+// Sources: REST variables https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-variables-for-access-logging.html
+// and example formats https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html;
+// HTTP API variables https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html.
+//
+// Accepted keys (first present wins). A key is found flat (`"requestId"`), flat with its dotted
+// variable name (`"identity.sourceIp"`, as in the console's "all variables" formats), nested
+// (`{"identity":{"sourceIp":…}}`), or, for single names, one level down in a group the user made up
+// (`{"request":{"requestId":…},"http":{"httpMethod":…}}`):
+//   requestId | extendedRequestId              -> requestId
+//   requestTimeEpoch (epoch, ms on REST) | requestTime (CLF) | the log event's timestamp -> ts
+//   httpMethod, else the method of routeKey ("GET /pets") -> method
+//   path ($context.path), else resourcePath, else routeKey's path -> url
+//   resourcePath | routeKey                    -> route
+//   status | httpStatusCode | statusCode       -> status
+//   responseLatency                            -> latencyMs (integration latency is only a part)
+//   ip | identity.sourceIp | sourceIp | identity.ip -> clientIp (the TCP peer, AWS docs)
+//   userAgent | identity.userAgent             -> userAgent
+//   domainName -> host; apiId -> service; authorizer.principalId | principalId | user -> consumerId
+//   error.responseType | errorResponseType | responseType, error.message | errorMessage |
+//   error.messageString, authorizer.error | authorizerError, authorize.error -> gatewayError
+//   identity.apiKeyId | apiKeyId -> tokenId (api_key); identity.apiKey | apiKey -> the x-api-key
+//   request header, so the normaliser fingerprints the key itself
+//   authorizer.claims.<c> | authorizerClaims<C> | jwt<C> | claims.<c> for c in jti, sub, sid,
+//   client_id, azp, cid, iss, aud, exp, iat (Cognito writes exp/iat as "Thu May 04 03:50:06 UTC
+//   2023", HTTP API JWT authorizers as seconds) -> loggedClaims
+//   deploymentId -> version; isCanaryRequest "true" / "false", a log group ending in "/Canary"
+//   (canary requests' access logs, REST canary-release docs) or a stage named after a track
+//   (blue, green, canary, prod-canary…) -> track
+// Access logs can log only `$context` variables (set-up-logging docs), never request headers, so
+// a bearer token itself never reaches this parser: tokens are known by API key id or claims.
+import type { Claims, Track } from '../model.js';
+import { TRACKS } from '../model.js';
+import { FieldError, fail, guard, skip, type ParseResult } from '../parse-result.js';
+import { isObject, type JsonObject } from '../fields.js';
+import { clfToMs, epochToMs } from '../time.js';
+import { deploymentConfigSchema } from '../deployment.js';
+import { emptyDraft, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
+
+// `$context` namespaces: their members never stand for a top-level variable (authorizer.status is
+// not the response status), so user-made groups are searched but these are not.
+const AWS_NAMESPACES: ReadonlySet<string> = new Set([
+  'identity', 'authorizer', 'authorize', 'authenticate', 'error', 'integration', 'waf', 'customDomain',
+  'requestOverride', 'responseOverride',
+]);
+
+type ClaimField = 'jti' | 'sub' | 'sid' | 'clientId' | 'iss' | 'aud' | 'exp' | 'iat';
+// In order of preference where two names give one field (azp before client_id, as jwt-claims does).
+const CLAIMS: ReadonlyArray<readonly [ClaimField, string]> = [
+  ['jti', 'jti'], ['sub', 'sub'], ['sid', 'sid'], ['clientId', 'azp'], ['clientId', 'client_id'], ['clientId', 'cid'],
+  ['iss', 'iss'], ['aud', 'aud'], ['exp', 'exp'], ['iat', 'iat'],
+];
+const camel = (c: string): string => c.split('_').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+// Every flat key a claim is logged under, to the claim's name.
+const CLAIM_KEYS: ReadonlyMap<string, string> = new Map(
+  CLAIMS.flatMap(([, name]) =>
+    [`authorizer.claims.${name}`, `authorizerClaims${camel(name)}`, `jwt${camel(name)}`, `claims.${name}`].map((k) => [k, name] as const),
+  ),
+);
+const CLAIM_NAMES: ReadonlySet<string> = new Set(CLAIMS.map(([, name]) => name));
+
+const TRACK_SET: ReadonlySet<string> = new Set(TRACKS);
+const STAGE_TRACK = /[-_.](stable|canary|blue|green)$/i;
+const ROUTE_KEY = /^([A-Z]+) (\/\S*)$/;
+// AWS access logs carry no response headers, so the deployment this parser reads is handed to the
+// normaliser under the default deployment header names.
+const DEPLOYMENT_HEADERS = deploymentConfigSchema.parse({});
+
+/** The AWS API Gateway access-log parser (REST, HTTP and WebSocket APIs, JSON formats). */
+export const awsApigwParser: GatewayParser = {
+  format: 'aws-apigw',
+
+  detect(record: RawRecord): boolean {
+    if (record.kind !== 'json') return false;
+    const o = record.value;
+    if (looksLikeAccessLog(o, null)) return true;
+    if (typeof o.message === 'string' && typeof o.timestamp === 'number') return messageLooksLikeAccessLog(o.message);
+    if (o.messageType === 'DATA_MESSAGE' && Array.isArray(o.logEvents)) {
+      const first: unknown = o.logEvents[0];
+      return isObject(first) && typeof first.message === 'string' && messageLooksLikeAccessLog(first.message);
+    }
+    return o.gateway === undefined && looksLikeAccessLog(o, scan(o).groups);
+  },
+
+  parse(record: RawRecord): ParseResult<AccessDraft> {
+    if (record.kind !== 'json') return fail('format_mismatch', 'aws-apigw access logs are JSON objects, got a text line');
+    return guard(() => {
+      const o = record.value;
+      if (o.messageType === 'CONTROL_MESSAGE') return skip('CloudWatch Logs control message');
+      if (o.messageType === 'DATA_MESSAGE' && Array.isArray(o.logEvents)) {
+        // A subscription message batches log events; one record must carry one request.
+        if (o.logEvents.length !== 1) {
+          return fail('invalid_field', `logEvents: a CloudWatch Logs message with ${o.logEvents.length} events must be split into one record per event`);
+        }
+        const event: unknown = o.logEvents[0];
+        if (!isObject(event)) throw new FieldError('invalid_field', 'logEvents[0]: expected an object');
+        return fromLogEvent(event, typeof o.logGroup === 'string' ? o.logGroup : null);
+      }
+      if (typeof o.message === 'string' && o.requestId === undefined) {
+        return fromLogEvent(o, typeof o.logGroup === 'string' ? o.logGroup : null);
+      }
+      return { ok: true, event: draftOf(o, null, null) };
+    });
+  },
+};
+
+// One CloudWatch Logs event: `{ id, timestamp, message }`, the message being the access-log line.
+function fromLogEvent(event: JsonObject, logGroup: string | null): ParseResult<AccessDraft> {
+  const message = event.message;
+  if (typeof message !== 'string') throw new FieldError('missing_field', 'message: missing');
+  let inner: unknown;
+  try {
+    inner = JSON.parse(message);
+  } catch {
+    return fail('invalid_json', 'message: the CloudWatch log event does not hold a JSON access-log line');
+  }
+  if (!isObject(inner)) throw new FieldError('invalid_field', 'message: expected a JSON object');
+  const eventTs = typeof event.timestamp === 'number' ? event.timestamp : null;
+  return { ok: true, event: draftOf(inner, eventTs, logGroup) };
+}
+
+function draftOf(o: JsonObject, eventTs: number | null, logGroup: string | null): AccessDraft {
+  const { groups, claims } = scan(o);
+  const f = read(o, groups);
+  if (unset(f.status)) throw new FieldError('missing_field', 'status: missing');
+  const status = num(f.status, 'status')!;
+  if (!Number.isInteger(status) || status < 100 || status > 999) throw new FieldError('invalid_field', 'status: not an HTTP status');
+
+  const draft = emptyDraft('aws-apigw', timeOf(f.requestTimeEpoch, f.requestTime, eventTs), status);
+  draft.requestId = text(f.requestId, 'requestId') ?? text(f.extendedRequestId, 'extendedRequestId');
+
+  const routeKey = text(f.routeKey, 'routeKey');
+  const resourcePath = text(f.resourcePath, 'resourcePath');
+  const routed = routeKey ? ROUTE_KEY.exec(routeKey) : null;
+  draft.method = text(f.httpMethod, 'httpMethod') ?? routed?.[1] ?? null;
+  // $context.path is the path as requested; the resource path / route key is its template, the
+  // closest thing logged when a format leaves the path out (the AWS docs' example formats do).
+  draft.url = text(f.path, 'path') ?? resourcePath ?? routed?.[2] ?? null;
+  draft.route = resourcePath ?? routeKey;
+  draft.latencyMs = num(f.responseLatency, 'responseLatency');
+  draft.clientIp = text(f.ip, 'ip');
+  draft.userAgent = text(f.userAgent, 'userAgent');
+  draft.host = text(f.domainName, 'domainName');
+  draft.service = text(f.apiId, 'apiId');
+  draft.consumerId = text(f.principalId, 'authorizer.principalId') ?? text(f.user, 'user');
+  draft.gatewayError = joinErrors(
+    text(f.errorResponseType, 'error.responseType'),
+    text(f.errorMessage, 'error.message'),
+    text(f.authorizerError, 'authorizer.error'),
+  );
+
+  const apiKeyId = text(f.apiKeyId, 'identity.apiKeyId');
+  if (apiKeyId) draft.tokenId = { value: apiKeyId, kind: 'api_key' };
+  const apiKey = text(f.apiKey, 'identity.apiKey');
+  if (apiKey) draft.requestHeaders['x-api-key'] = apiKey;
+  if (claims) draft.loggedClaims = claimsOf(claims);
+
+  const version = text(f.deploymentId, 'deploymentId');
+  const track = trackOf(text(f.isCanaryRequest, 'isCanaryRequest'), logGroup, text(f.stage, 'stage'));
+  if (version) draft.responseHeaders[DEPLOYMENT_HEADERS.versionHeader] = version;
+  if (track) draft.responseHeaders[DEPLOYMENT_HEADERS.trackHeader] = track;
+  return draft;
+}
+
+// The `$context` values a record holds, under the key spellings listed in the header, first
+// present wins. Spelled out key by key so that each read is a cheap named property load.
+function read(o: JsonObject, groups: readonly JsonObject[] | null) {
+  const L = (name: string): unknown => (groups === null ? undefined : inGroups(groups, name));
+  const { identity, authorizer, authorize, error } = o;
+  return {
+    requestId: o.requestId ?? L('requestId'),
+    extendedRequestId: o.extendedRequestId ?? L('extendedRequestId'),
+    requestTimeEpoch: o.requestTimeEpoch ?? L('requestTimeEpoch'),
+    requestTime: o.requestTime ?? L('requestTime'),
+    httpMethod: o.httpMethod ?? L('httpMethod'),
+    path: o.path ?? L('path'),
+    resourcePath: o.resourcePath ?? L('resourcePath'),
+    routeKey: o.routeKey ?? L('routeKey'),
+    status: o.status ?? o.httpStatusCode ?? o.statusCode ?? L('status') ?? L('httpStatusCode') ?? L('statusCode'),
+    responseLatency: o.responseLatency ?? L('responseLatency'),
+    ip: o.ip ?? o['identity.sourceIp'] ?? member(identity, 'sourceIp') ?? o.sourceIp ?? o['identity.ip'] ?? member(identity, 'ip') ?? L('ip') ?? L('sourceIp'),
+    userAgent: o.userAgent ?? o['identity.userAgent'] ?? member(identity, 'userAgent') ?? L('userAgent'),
+    domainName: o.domainName ?? L('domainName'),
+    apiId: o.apiId ?? L('apiId'),
+    stage: o.stage ?? L('stage'),
+    deploymentId: o.deploymentId ?? L('deploymentId'),
+    isCanaryRequest: o.isCanaryRequest ?? L('isCanaryRequest'),
+    errorResponseType:
+      o['error.responseType'] ?? member(error, 'responseType') ?? o.errorResponseType ?? o.responseType ??
+      member(error, 'errorResponseType') ?? L('errorResponseType') ?? L('responseType'),
+    errorMessage:
+      o['error.message'] ?? member(error, 'message') ?? o.errorMessage ?? member(error, 'errorMessage') ??
+      o['error.messageString'] ?? member(error, 'messageString') ?? L('errorMessage'),
+    authorizerError:
+      o['authorizer.error'] ?? member(authorizer, 'error') ?? o.authorizerError ?? o['authorize.error'] ??
+      member(authorize, 'error') ?? o.authorizeError ?? L('authorizerError'),
+    apiKeyId: o['identity.apiKeyId'] ?? member(identity, 'apiKeyId') ?? o.apiKeyId ?? L('apiKeyId'),
+    apiKey: o['identity.apiKey'] ?? member(identity, 'apiKey') ?? o.apiKey ?? L('apiKey'),
+    principalId: o['authorizer.principalId'] ?? member(authorizer, 'principalId') ?? o.principalId ?? L('principalId'),
+    user: o.user ?? o['identity.user'] ?? member(identity, 'user') ?? L('user'),
+  };
+}
+
+function inGroups(groups: readonly JsonObject[], name: string): unknown {
+  for (let i = 0; i < groups.length; i++) {
+    const v = groups[i]![name];
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+/** A member of a nested `$context` namespace (`{"identity":{"sourceIp":…}}`). */
+const member = (v: unknown, name: string): unknown => (isObject(v) ? v[name] : undefined);
+
+let lastClf = '';
+let lastClfMs = 0;
+
+// REST $context.requestTimeEpoch is epoch ms; the HTTP API docs do not name the unit, so the
+// magnitude decides. requestTime is the CLF start time with second resolution.
+function timeOf(epoch: unknown, clf: unknown, eventTs: number | null): number {
+  const e = num(epoch, 'requestTimeEpoch');
+  // The raw text only feeds the error detail; passing it spares a number-to-string conversion.
+  if (e !== null) return epochToMs(e, typeof epoch === 'string' ? epoch : 'requestTimeEpoch');
+  const c = text(clf, 'requestTime');
+  if (c !== null) {
+    // Whole seconds: consecutive records mostly repeat the last one.
+    if (c !== lastClf) {
+      lastClfMs = clfToMs(c);
+      lastClf = c;
+    }
+    return lastClfMs;
+  }
+  if (eventTs !== null) return epochToMs(eventTs, 'timestamp');
+  throw new FieldError('missing_field', 'requestTime: missing (nor requestTimeEpoch)');
+}
+
+function trackOf(isCanary: string | null, logGroup: string | null, stage: string | null): Track | null {
+  if (isCanary === 'true' || logGroup?.endsWith('/Canary')) return 'canary';
+  // false is logged only on a stage with canary settings: the request went to the base release.
+  if (isCanary === 'false') return 'stable';
+  if (!stage) return null;
+  const s = stage.toLowerCase();
+  if (TRACK_SET.has(s)) return s as Track;
+  return (STAGE_TRACK.exec(s)?.[1] as Track | undefined) ?? null;
+}
+
+function joinErrors(...parts: Array<string | null>): string | null {
+  const present = parts.filter((p): p is string => p !== null);
+  return present.length > 0 ? present.join(' ') : null;
+}
+
+function claimsOf(raw: ReadonlyMap<string, unknown>): Partial<Claims> | null {
+  const out: Partial<Claims> = {};
+  let found = false;
+  for (const [field, name] of CLAIMS) {
+    const v = raw.get(name);
+    if (out[field] !== undefined || unset(v) || (typeof v !== 'string' && typeof v !== 'number')) continue;
+    const value = claimValue(field, v as string | number);
+    if (value === null) continue;
+    (out as Record<ClaimField, unknown>)[field] = value;
+    found = true;
+  }
+  return found ? out : null;
+}
+
+function claimValue(field: ClaimField, v: string | number): string | number | string[] | null {
+  if (field === 'exp' || field === 'iat') return claimTime(v);
+  const s = String(v).slice(0, 512);
+  if (field !== 'aud') return s;
+  // HTTP API JWT authorizers print list claims as "[a b]".
+  const list = s.replace(/^\[|\]$/g, '').split(/[\s,]+/).filter((x) => x.length > 0);
+  return list.length > 0 ? list : null;
+}
+
+// NumericDate seconds (RFC 7519 section 2) or Cognito's "Thu May 04 03:50:06 UTC 2023"; an
+// unreadable claim is dropped rather than failing the request it rides on.
+function claimTime(v: string | number): number | null {
+  const n = typeof v === 'number' ? v : /^\d+(\.\d+)?$/.test(v) ? Number(v) : Date.parse(v) / 1000;
+  return Number.isFinite(n) && n > 0 && n < 7e9 ? Math.round(n * 1000) : null;
+}
+
+interface Scan {
+  /** User-made groups (`{"request":{…}}`), searched in order for single-name keys. */
+  groups: readonly JsonObject[] | null;
+  /** Logged authorizer claims, by claim name. */
+  claims: ReadonlyMap<string, unknown> | null;
+}
+
+// One pass over the top-level keys: user-made groups to search, and the claims logged flat
+// (`authorizer.claims.sub`, `jwtSub`…) or nested (`{"authorizer":{"claims":{…}}}`, `{"claims":{…}}`).
+function scan(o: JsonObject): Scan {
+  let groups: JsonObject[] | null = null;
+  let claims: Map<string, unknown> | null = null;
+  for (const k in o) {
+    const v = o[k];
+    if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+      const group = v as JsonObject;
+      if (k === 'authorizer' || k === 'claims') {
+        const nested = k === 'claims' ? group : group.claims;
+        if (isObject(nested)) {
+          for (const name in nested) if (CLAIM_NAMES.has(name) && !claims?.has(name)) (claims ??= new Map()).set(name, nested[name]);
+        }
+      }
+      if (!AWS_NAMESPACES.has(k)) (groups ??= []).push(group);
+      continue;
+    }
+    // Only keys starting a, j or c can name a claim; the first letter spares the map on the rest.
+    const c = k.charCodeAt(0);
+    if (c === 97 || c === 106 || c === 99) {
+      const name = CLAIM_KEYS.get(k);
+      if (name !== undefined && !claims?.has(name)) (claims ??= new Map()).set(name, v);
+    }
+  }
+  return { groups, claims };
+}
+
+function looksLikeAccessLog(o: JsonObject, groups: readonly JsonObject[] | null): boolean {
+  const has = (name: string): boolean => o[name] !== undefined || (groups !== null && inGroups(groups, name) !== undefined);
+  if (groups === null) {
+    return (
+      o.requestId !== undefined &&
+      (o.httpMethod !== undefined || o.routeKey !== undefined) &&
+      (o.requestTime !== undefined || o.requestTimeEpoch !== undefined || o.extendedRequestId !== undefined || o.apiId !== undefined || o.domainName !== undefined)
+    );
+  }
+  return (
+    has('requestId') &&
+    (has('httpMethod') || has('routeKey')) &&
+    (has('requestTime') || has('requestTimeEpoch') || has('extendedRequestId') || has('apiId') || has('domainName'))
+  );
+}
+
+// A log event's message is the access-log line as text: look for its keys without parsing it.
+function messageLooksLikeAccessLog(m: string): boolean {
+  return m.charCodeAt(0) === 123 && m.includes('"requestId"') && (m.includes('"httpMethod"') || m.includes('"routeKey"'));
+}
+
+// `$context` values arrive as strings ("200", "-") or, when the format leaves them unquoted, numbers.
+const unset = (v: unknown): boolean => v === undefined || v === null || v === '' || v === '-';
+
+function text(v: unknown, name: string): string | null {
+  if (unset(v)) return null;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw new FieldError('invalid_field', `${name}: expected a string, got ${Array.isArray(v) ? 'array' : typeof v}`);
+}
+
+function num(v: unknown, name: string): number | null {
+  if (unset(v)) return null;
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
+  if (!Number.isFinite(n)) throw new FieldError('invalid_field', `${name}: expected a number, got ${Array.isArray(v) ? 'array' : typeof v}`);
+  return n;
+}

@@ -1,0 +1,351 @@
+// Tyk Gateway records: the analytics record ("Traffic Log") as tyk-pump's stdout / Kafka
+// pumps write it in JSON, and the Gateway access log (5.8+) in logrus text (logfmt) or JSON.
+// Emits an AccessDraft; pure, never throws. Base64 raw_request / raw_response are decoded
+// only up to their header block (at most 64 KiB) to read Authorization, WWW-Authenticate
+// and deployment headers. Sources are cited beside each rule below.
+import { FieldError, fail, guard, type ParseResult } from '../parse-result.js';
+import { isObject, num, reqStr, status as statusField, str, type JsonObject } from '../fields.js';
+import { isoToMs } from '../time.js';
+import { emptyDraft, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
+
+// Field names of tyk-pump's AnalyticsRecord: JSON tags since tyk-pump v1.5.0 (analytics/analytics.go),
+// Go's default field names before that.
+interface AnalyticsKeys {
+  method: string;
+  host: string;
+  path: string;
+  rawPath: string;
+  originalPath: string;
+  userAgent: string;
+  status: string;
+  apiKey: string;
+  timestamp: string;
+  apiName: string;
+  apiId: string;
+  oauthId: string;
+  latency: string;
+  latencyTotal: string;
+  requestTime: string;
+  rawRequest: string;
+  rawResponse: string;
+  ip: string;
+  alias: string;
+}
+const SNAKE: AnalyticsKeys = {
+  method: 'method', host: 'host', path: 'path', rawPath: 'raw_path', originalPath: 'original_path',
+  userAgent: 'user_agent', status: 'response_code', apiKey: 'api_key', timestamp: 'timestamp',
+  apiName: 'api_name', apiId: 'api_id', oauthId: 'oauth_id', latency: 'latency', latencyTotal: 'total',
+  requestTime: 'request_time', rawRequest: 'raw_request', rawResponse: 'raw_response', ip: 'ip_address', alias: 'alias',
+};
+const PASCAL: AnalyticsKeys = {
+  method: 'Method', host: 'Host', path: 'Path', rawPath: 'RawPath', originalPath: 'OriginalPath',
+  userAgent: 'UserAgent', status: 'ResponseCode', apiKey: 'APIKey', timestamp: 'TimeStamp',
+  apiName: 'APIName', apiId: 'APIID', oauthId: 'OauthID', latency: 'Latency', latencyTotal: 'Total',
+  requestTime: 'RequestTime', rawRequest: 'RawRequest', rawResponse: 'RawResponse', ip: 'IPAddress', alias: 'Alias',
+};
+// The stdout pump in `json` format nests the record under log_field_name (default below), pumps/stdout.go.
+const STDOUT_FIELD = 'tyk-analytics-record';
+// The Kafka pump flattens the record and renames request_time (pumps/kafka.go).
+const KAFKA_REQUEST_TIME = 'request_time_ms';
+
+// logrus text entries: `time=... level=... <fields sorted by key>`; access-log entries carry prefix=access-log.
+const ACCESS_LOG_LINE = /^time=(?:"[^"]*"|\S+) level=[a-z]+ (?:.* )?prefix=access-log(?: |$)/;
+// The access-log fields read below (internal/httputil/accesslog/record.go); others are skipped.
+const ACCESS_KEYS = [
+  'prefix', 'time', 'status', 'latency_total', 'method', 'original_path', 'path', 'host', 'client_ip', 'remote_addr',
+  'user_agent', 'api_id', 'api_name', 'upstream_addr', 'error_target', 'trace_id', 'api_key', 'response_flag', 'response_code_details',
+] as const;
+const ACCESS_SLOT = new Map<string, number>(ACCESS_KEYS.map((k, i) => [k, i]));
+const PREFIX_SLOT = 0;
+// Tyk 5.8-5.13's default text formatter (and TYK_LOGFORMAT=legacy) stamps "Jan 02 15:04:05": no year, no zone.
+const LEGACY_TIME = /^[A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2}$/;
+const HEX = /^[0-9a-f]+$/i;
+const JWT_SHAPE = /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/;
+// Start lines of an HTTP/1.x message as Go's Request.Write / Response.Write emit them.
+const REQUEST_LINE = /^[A-Z]+ \S+ HTTP\/\d/;
+const STATUS_LINE = /^HTTP\/\d(?:\.\d)? \d{3}/;
+// Tyk's default error template is `{"error": "{{.Message}}"}` (templates/error.json).
+const ERROR_BODY = /"error"\s*:\s*"((?:[^"\\]|\\.){0,256})"/;
+
+// Base64 characters holding 4095 decoded bytes (enough for most header blocks), then 64 KiB at most.
+const PROBE_B64 = 5460;
+const MAX_B64 = 87_384;
+const MAX_DECODED = 65_536;
+
+// "00000000" is murmur32 of the empty key (hash_keys on); "--" is obfuscateKey("") (hash_keys off),
+// gateway/log_helpers.go; "****abcd" keeps only the last four characters, which identify nothing.
+const NO_KEY_HASH = '00000000';
+const NO_KEY_OBFUSCATED = '--';
+const OBFUSCATED_PREFIX = '****';
+
+interface RawHttp {
+  startLine: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+// Go canonicalises header names (textproto.CanonicalMIMEHeaderKey), so few distinct spellings
+// recur: their lower-case forms are remembered (bounded) instead of recomputed per record.
+const LOWER_NAMES = new Map<string, string>();
+const MAX_LOWER_NAMES = 4096;
+
+function lowerName(raw: string): string {
+  let lower = LOWER_NAMES.get(raw);
+  if (lower === undefined) {
+    lower = raw.trim().toLowerCase();
+    if (LOWER_NAMES.size < MAX_LOWER_NAMES) LOWER_NAMES.set(raw, lower);
+  }
+  return lower;
+}
+
+function decodeBase64(b64: string): string | null {
+  try {
+    return atob(b64);
+  } catch {
+    // Not base64 (or cut inside a quantum): the record stands without its detailed recording.
+    return null;
+  }
+}
+
+/** The start line, lower-cased headers (but `skip`) and body prefix of a base64 (or decoded) HTTP message. */
+function readRawHttp(raw: string, startLine: RegExp, skip: string | null): RawHttp | null {
+  let text: string;
+  // Pumps with raw_request_decoded / raw_response_decoded write the message as text.
+  if (startLine.test(raw)) text = raw.length > MAX_DECODED ? raw.slice(0, MAX_DECODED) : raw;
+  else {
+    // atob yields one code unit per byte (latin1), which keeps header bytes as they are.
+    const probe = decodeBase64(raw.length > PROBE_B64 ? raw.slice(0, PROBE_B64) : raw);
+    if (probe === null) return null;
+    text = probe;
+    if (raw.length > PROBE_B64 && text.indexOf('\n\r\n') < 0 && text.indexOf('\n\n') < 0) {
+      const more = decodeBase64(raw.slice(0, MAX_B64));
+      if (more === null) return null;
+      text = more;
+    }
+  }
+  // Go writes CRLF line ends; decoded payloads of some pumps keep bare LF.
+  let end = text.indexOf('\r\n\r\n');
+  let bodyStart = end + 4;
+  if (end < 0) {
+    end = text.indexOf('\n\n');
+    bodyStart = end + 2;
+  }
+  const headEnd = end < 0 ? text.length : end;
+  let lineEnd = text.indexOf('\n');
+  if (lineEnd < 0 || lineEnd > headEnd) lineEnd = headEnd;
+  const first = text.slice(0, text.charCodeAt(lineEnd - 1) === 13 ? lineEnd - 1 : lineEnd);
+  if (!startLine.test(first)) return null;
+  const headers: Record<string, string> = {};
+  let pos = lineEnd + 1;
+  while (pos < headEnd) {
+    let next = text.indexOf('\n', pos);
+    if (next < 0 || next > headEnd) next = headEnd;
+    const colon = text.indexOf(':', pos);
+    if (colon > pos && colon < next) {
+      const name = lowerName(text.slice(pos, colon));
+      if (name !== skip) {
+        // Header.Write emits "Name: value\r\n".
+        let from = colon + 1;
+        while (from < next && (text.charCodeAt(from) === 32 || text.charCodeAt(from) === 9)) from++;
+        let to = next;
+        while (to > from && (text.charCodeAt(to - 1) === 13 || text.charCodeAt(to - 1) === 32)) to--;
+        const value = text.slice(from, to);
+        const seen = headers[name];
+        headers[name] = seen === undefined ? value : `${seen}, ${value}`;
+      }
+    }
+    pos = next + 1;
+  }
+  return { startLine: first, headers, body: end < 0 ? '' : text.slice(bodyStart) };
+}
+
+/** The token identifier Tyk logged in api_key, or null when it logged none or only an obfuscated tail. */
+function keyId(apiKey: string | null): AccessDraft['tokenId'] {
+  if (apiKey === null || apiKey === NO_KEY_HASH || apiKey === NO_KEY_OBFUSCATED || apiKey.startsWith(OBFUSCATED_PREFIX)) return null;
+  // Raw (enable_key_logging, or analytics without hash_keys) or hashed: either way one value per key.
+  return { value: apiKey, kind: JWT_SHAPE.test(apiKey) ? 'jwt' : 'api_key' };
+}
+
+function parseAnalytics(v: JsonObject): ParseResult<AccessDraft> {
+  const wrapped = v[STDOUT_FIELD];
+  const rec = isObject(wrapped) ? wrapped : v;
+  const k = rec.ResponseCode !== undefined ? PASCAL : SNAKE;
+  // timestamp is taken when Tyk finishes the request (handler_success.go / handler_error.go
+  // RecordHit), so the start is timestamp minus the total latency.
+  const end = isoToMs(reqStr(rec, k.timestamp));
+  const latency = rec[k.latency];
+  const total = (isObject(latency) ? num(latency, k.latencyTotal) : null) ?? num(rec, k.requestTime) ?? num(rec, KAFKA_REQUEST_TIME);
+  const draft = emptyDraft('tyk', Math.max(0, end - (total ?? 0)), statusField(rec, k.status));
+  draft.latencyMs = total;
+  draft.method = str(rec, k.method);
+  // original_path is the client's path before listen-path stripping; path may be a tracked-endpoint pattern.
+  let url = str(rec, k.originalPath) ?? str(rec, k.rawPath) ?? str(rec, k.path);
+  // ip_address is request.RealIP: X-Real-IP, else the first X-Forwarded-For entry, else the peer.
+  draft.clientIp = str(rec, k.ip);
+  draft.userAgent = str(rec, k.userAgent);
+  // host is r.URL.Host or the API's target host: the upstream Tyk proxied to.
+  draft.upstream = str(rec, k.host);
+  draft.route = str(rec, k.apiId);
+  draft.service = str(rec, k.apiName);
+  draft.consumerId = str(rec, k.alias) ?? str(rec, k.oauthId);
+  draft.tokenId = keyId(str(rec, k.apiKey));
+
+  // raw_request / raw_response exist only with detailed recording (enable_detailed_recording).
+  const rawRequest = str(rec, k.rawRequest);
+  // user_agent is the logged field; Go's Request.Write adds "Go-http-client/1.1" when the client sent none.
+  const request = rawRequest === null ? null : readRawHttp(rawRequest, REQUEST_LINE, 'user-agent');
+  if (request) {
+    draft.requestHeaders = request.headers;
+    draft.requestId = request.headers['x-request-id'] ?? null;
+    // Request line `METHOD target HTTP/1.1`: the target's query string, if any.
+    const line = request.startLine;
+    const query = line.indexOf('?');
+    const version = line.lastIndexOf(' ');
+    if (url !== null && query >= 0 && query < version) url += line.slice(query, version);
+  }
+  draft.url = url;
+  draft.host = request?.headers.host ?? draft.upstream;
+
+  const rawResponse = str(rec, k.rawResponse);
+  const response = rawResponse === null ? null : readRawHttp(rawResponse, STATUS_LINE, null);
+  if (response) {
+    draft.responseHeaders = response.headers;
+    if (draft.status >= 400) draft.gatewayError = ERROR_BODY.exec(response.body)?.[1] ?? null;
+  }
+  return { ok: true, event: draft };
+}
+
+function parseAccessLog(f: JsonObject): ParseResult<AccessDraft> {
+  const time = reqStr(f, 'time');
+  if (LEGACY_TIME.test(time)) {
+    throw new FieldError('invalid_timestamp', 'time: Tyk legacy timestamp has no year or zone; set TYK_LOGFORMAT=json or use the RFC 3339 text format (Tyk 5.14+)');
+  }
+  // logrus stamps the entry when RecordAccessLog runs, after the response (gateway/middleware.go).
+  const end = isoToMs(time);
+  const total = num(f, 'latency_total');
+  const draft = emptyDraft('tyk', Math.max(0, end - (total ?? 0)), statusField(f, 'status'));
+  draft.latencyMs = total;
+  draft.method = str(f, 'method');
+  draft.url = str(f, 'original_path') ?? str(f, 'path');
+  draft.host = str(f, 'host');
+  // client_ip is request.RealIP (X-Real-IP / X-Forwarded-For / peer); remote_addr is the TCP peer.
+  draft.clientIp = str(f, 'client_ip') ?? str(f, 'remote_addr');
+  draft.userAgent = str(f, 'user_agent');
+  draft.route = str(f, 'api_id');
+  draft.service = str(f, 'api_name');
+  // error_target names the upstream on proxy errors, where upstream_addr may be absent.
+  draft.upstream = str(f, 'upstream_addr') ?? str(f, 'error_target');
+  draft.requestId = str(f, 'trace_id');
+  draft.tokenId = keyId(str(f, 'api_key'));
+  // Error classification (internal/errors/classification.go): e.g. TKE jwt_token_expired, AMF auth_field_missing.
+  const flag = str(f, 'response_flag');
+  const details = str(f, 'response_code_details');
+  if (flag !== null || details !== null) draft.gatewayError = [flag, details].filter((x) => x !== null).join(' ');
+  return { ok: true, event: draft };
+}
+
+/** Calls `visit` for each pair of a logrus text entry (`key=value key="quoted \"value\""`); false when malformed or truncated. */
+export function scanLogfmt(line: string, visit: (key: string, value: string) => void): boolean {
+  const n = line.length;
+  let i = 0;
+  while (i < n) {
+    if (line.charCodeAt(i) === 32) {
+      i++;
+      continue;
+    }
+    const keyStart = i;
+    while (i < n && line.charCodeAt(i) !== 61 && line.charCodeAt(i) !== 32) i++;
+    // logrus always writes key=value: a bare word means a cut or foreign line.
+    if (i >= n || line.charCodeAt(i) !== 61 || i === keyStart) return false;
+    const key = line.slice(keyStart, i);
+    i++;
+    if (line.charCodeAt(i) === 34) {
+      const quoted = readQuoted(line, i);
+      if (quoted === null) return false;
+      visit(key, quoted.value);
+      i = quoted.next;
+      if (i < n && line.charCodeAt(i) !== 32) return false;
+    } else {
+      let end = line.indexOf(' ', i);
+      if (end < 0) end = n;
+      visit(key, line.slice(i, end));
+      i = end;
+    }
+  }
+  return true;
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', '"': '"', '\\': '\\', a: '\x07', b: '\b', f: '\f', v: '\v' };
+const HEX_ESCAPE_DIGITS: Record<string, number> = { x: 2, u: 4, U: 8 };
+
+// logrus quotes with Go's %q (strconv.Quote): \" \\ \n \t ..., \xHH for invalid bytes, \uHHHH, \UHHHHHHHH.
+function readQuoted(line: string, open: number): { value: string; next: number } | null {
+  const close = line.indexOf('"', open + 1);
+  if (close < 0) return null;
+  const plain = line.slice(open + 1, close);
+  if (!plain.includes('\\')) return { value: plain, next: close + 1 };
+  const n = line.length;
+  let value = '';
+  let segment = open + 1;
+  let j = segment;
+  while (j < n) {
+    const c = line.charCodeAt(j);
+    if (c === 34) return { value: value + line.slice(segment, j), next: j + 1 };
+    if (c !== 92) {
+      j++;
+      continue;
+    }
+    value += line.slice(segment, j);
+    const e = line[j + 1] ?? '';
+    const simple = SIMPLE_ESCAPES[e];
+    if (simple !== undefined) {
+      value += simple;
+      j += 2;
+    } else {
+      const digits = HEX_ESCAPE_DIGITS[e];
+      const hex = digits === undefined ? '' : line.slice(j + 2, j + 2 + digits);
+      if (digits === undefined || hex.length !== digits || !HEX.test(hex)) return null;
+      const code = parseInt(hex, 16);
+      if (code > 0x10ffff) return null;
+      value += String.fromCodePoint(code);
+      j += 2 + digits;
+    }
+    segment = j;
+  }
+  return null;
+}
+
+/** Parser of Tyk analytics records (tyk-pump JSON) and Tyk Gateway access logs (logfmt or JSON). */
+export const tykParser: GatewayParser = {
+  format: 'tyk',
+
+  detect(record: RawRecord): boolean {
+    if (record.kind === 'text') return ACCESS_LOG_LINE.test(record.line);
+    const v = record.value;
+    if (v.prefix === 'access-log') return v.time !== undefined && v.level !== undefined;
+    return (
+      isObject(v[STDOUT_FIELD]) ||
+      (v.response_code !== undefined && v.api_id !== undefined) ||
+      (v.ResponseCode !== undefined && v.APIID !== undefined)
+    );
+  },
+
+  parse(record: RawRecord): ParseResult<AccessDraft> {
+    if (record.kind === 'json') {
+      const v = record.value;
+      return guard(() => (v.prefix === 'access-log' ? parseAccessLog(v) : parseAnalytics(v)));
+    }
+    // Keys sliced from a line are not interned: collect the known ones by slot rather than
+    // keying an object by them, which costs a string-table lookup per field.
+    const values: Array<string | undefined> = new Array<string | undefined>(ACCESS_KEYS.length);
+    const wellFormed = scanLogfmt(record.line, (key, value) => {
+      const slot = ACCESS_SLOT.get(key);
+      if (slot !== undefined) values[slot] = value;
+    });
+    if (!wellFormed) return fail('format_mismatch', 'not a logfmt line: unterminated quote, bad escape or bare word');
+    if (values[PREFIX_SLOT] !== 'access-log') return fail('format_mismatch', 'logfmt line without prefix=access-log is not a Tyk access log entry');
+    const fields: JsonObject = {};
+    for (let i = 0; i < ACCESS_KEYS.length; i++) if (values[i] !== undefined) fields[ACCESS_KEYS[i]!] = values[i];
+    return guard(() => parseAccessLog(fields));
+  },
+};
