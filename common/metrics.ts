@@ -9,10 +9,15 @@ export class Metrics {
 
   /** Adds `by` (default 1) to the counter `name` with `labels`. */
   inc(name: string, labels: Labels = {}, by = 1): void {
+    this.counter(name, labels).value += by;
+  }
+
+  /** The counter `name` with `labels`, for hot paths that increment it per event without a lookup. */
+  counter(name: string, labels: Labels = {}): { value: number } {
     const key = `${name}|${labelText(labels)}`;
-    const counter = this.counters.get(key);
-    if (counter) counter.value += by;
-    else this.counters.set(key, { name, labels, value: by });
+    let counter = this.counters.get(key);
+    if (!counter) this.counters.set(key, (counter = { name, labels, value: 0 }));
+    return counter;
   }
 
   /** Current value of one counter; 0 when never incremented. */

@@ -10,6 +10,8 @@ describe('classifyAuthError', () => {
     ['RFC 6750 invalid_request', s({ status: 400, wwwAuthenticate: 'Bearer error="invalid_request"' }), 'malformed'],
     ['a revoked token challenge', s({ wwwAuthenticate: 'Bearer error="invalid_token", error_description="Token has been revoked"' }), 'revoked'],
     ['a bare 401 without a token', s({ hasToken: false }), 'missing'],
+    ['a bare 401 where the record cannot show the token', s({ hasToken: null }), 'invalid'],
+    ['an RFC 6750 challenge without an error code (no authentication sent)', s({ hasToken: null, wwwAuthenticate: 'Bearer realm="api"' }), 'missing'],
     ['a bare 401 with a token', s({}), 'invalid'],
     ['Envoy jwt_authn expired detail', s({ gatewayError: 'jwt_authn_access_denied{Jwt_is_expired}' }), 'expired'],
     ['Envoy jwt_authn missing detail', s({ gatewayError: 'jwt_authn_access_denied{Jwt_is_missing}', hasToken: false }), 'missing'],
@@ -25,5 +27,6 @@ describe('classifyAuthError', () => {
     expect(classifyAuthError(s({ status: 200 }))).toBeNull();
     expect(classifyAuthError(s({ status: 503 }))).toBeNull();
     expect(classifyAuthError(s({ status: 403, wwwAuthenticate: 'Bearer error="insufficient_scope", scope="orders:write"' }))).toBeNull();
+    expect(classifyAuthError(s({ status: 403, gatewayError: 'rbac_access_denied_matched_policy[none]' }))).toBeNull();
   });
 });

@@ -9,13 +9,18 @@ export interface AuthSignals {
   wwwAuthenticate: string | null;
   /** The gateway's own error text or code. */
   gatewayError: string | null;
-  /** Whether the request carried a token (header, query or key). */
-  hasToken: boolean;
+  /** Whether the request carried a token (header, query or key); null when the record cannot tell. */
+  hasToken: boolean | null;
 }
 
 // RFC 6750 section 3: error="invalid_request" (400), "invalid_token" (401), "insufficient_scope" (403).
 const CHALLENGE_ERROR = /\berror\s*=\s*"?([a-z_]+)"?/i;
 const CHALLENGE_DESCRIPTION = /\berror_description\s*=\s*"([^"]*)"/i;
+
+const BEARER_CHALLENGE = /^\s*bearer\b/i;
+// Envoy RBAC filter (response code details `rbac_access_denied_matched_policy[...]`) and scope
+// denials: the token was accepted, the request was not allowed.
+const NOT_TOKEN_FAILURE = /rbac_access_denied|insufficient_scope/i;
 
 // Ordered: the first that matches wins. Sources: Envoy jwt_authn status strings
 // ("Jwt is expired", "Jwt is missing", "Jwt is not in the form of Header.Payload.Signature"),
@@ -34,13 +39,15 @@ export function classifyAuthError(s: AuthSignals): AuthError | null {
   const challenge = s.wwwAuthenticate ?? '';
   const code = CHALLENGE_ERROR.exec(challenge)?.[1]?.toLowerCase() ?? null;
   const description = CHALLENGE_DESCRIPTION.exec(challenge)?.[1] ?? '';
-  // insufficient_scope is an authorisation decision about a valid token, not a token failure.
-  if (code === 'insufficient_scope') return null;
+  // insufficient_scope and RBAC denials are authorisation decisions about a valid token.
+  if (code === 'insufficient_scope' || (s.gatewayError !== null && NOT_TOKEN_FAILURE.test(s.gatewayError))) return null;
   const text = `${description} ${s.gatewayError ?? ''}`;
   const failed = s.status === 401 || s.status === 403 || code !== null || (s.status === 400 && /jwt|token/i.test(text));
   if (!failed) return null;
   for (const [pattern, kind] of RULES) if (pattern.test(text)) return kind;
   if (code === 'invalid_request') return 'malformed';
-  if (!s.hasToken && (s.status === 401 || s.status === 403)) return 'missing';
+  // RFC 6750 section 3.1: a request that lacked any authentication gets a challenge without an error code.
+  if (code === null && BEARER_CHALLENGE.test(challenge) && s.hasToken !== true) return 'missing';
+  if (s.hasToken === false && (s.status === 401 || s.status === 403)) return 'missing';
   return 'invalid';
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { inferDeployment, deploymentConfigSchema, type DeploymentHints } from './deployment.js';
 
 const config = deploymentConfigSchema.parse({});
-const h = (o: Partial<DeploymentHints>): DeploymentHints => ({ responseHeaders: {}, service: null, upstream: null, route: null, host: null, ...o });
+const h = (o: Partial<DeploymentHints>): DeploymentHints => ({ responseHeaders: {}, version: null, track: null, service: null, upstream: null, route: null, host: null, ...o });
 
 describe('inferDeployment', () => {
   it('reads version and track from the response headers first', () => {

@@ -19,6 +19,9 @@ export type DeploymentConfig = z.output<typeof deploymentConfigSchema>;
 
 export interface DeploymentHints {
   responseHeaders: Record<string, string>;
+  /** Version / track the record names itself, below the response headers. */
+  version: string | null;
+  track: Track | null;
   service: string | null;
   upstream: string | null;
   route: string | null;
@@ -34,8 +37,8 @@ const VERSION_SUFFIX = /^(.+?)[-_](v\d+(?:[.-]\d+)*)$/i;
 /** The deployment of one request; fields the record does not reveal stay null. */
 export function inferDeployment(h: DeploymentHints, config: DeploymentConfig): Deployment {
   let service: string | null = null;
-  let version = h.responseHeaders[config.versionHeader] ?? null;
-  let track = asTrack(h.responseHeaders[config.trackHeader]);
+  let version = h.responseHeaders[config.versionHeader] ?? h.version;
+  let track = asTrack(h.responseHeaders[config.trackHeader]) ?? h.track;
 
   const upstream = h.upstream ? stripKubernetes(h.upstream) : null;
   const istio = h.upstream ? ISTIO_CLUSTER.exec(h.upstream) : null;

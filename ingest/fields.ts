@@ -9,7 +9,8 @@ export const isObject = (v: unknown): v is JsonObject => typeof v === 'object' &
 
 /** Value at a dotted path (`request.headers.authorization`), undefined when absent. */
 export function at(obj: JsonObject, path: string): unknown {
-  if (!path.includes('.')) return obj[path];
+  const direct = obj[path];
+  if (direct !== undefined || !path.includes('.')) return direct;
   let cur: unknown = obj;
   for (const part of path.split('.')) {
     if (!isObject(cur)) return undefined;

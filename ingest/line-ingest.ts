@@ -14,13 +14,17 @@ export interface RecordParser<T> {
 
 /** Turns lines of one stream (access logs or token events) into events. */
 export class LineIngest<T> {
+  private readonly events: { value: number };
+
   constructor(
     private readonly stream: DlqRecord['stream'],
     private readonly parser: RecordParser<T>,
     private readonly dlq: DlqSink,
     private readonly metrics: Metrics,
     private readonly maxLineBytes: number,
-  ) {}
+  ) {
+    this.events = metrics.counter('tokenwatch_ingest_events_total', { stream });
+  }
 
   /** The events in one line (none for a blank line or a rejected one). */
   line(bytes: Buffer, truncated: boolean, length: number, position: SourcePosition): T[] {
@@ -42,7 +46,7 @@ export class LineIngest<T> {
       } else if ('skipped' in result) {
         this.metrics.inc('tokenwatch_ingest_skipped_total', { stream: this.stream, reason: result.skipped });
       } else {
-        this.metrics.inc('tokenwatch_ingest_events_total', { stream: this.stream });
+        this.events.value++;
         events.push(result.event);
       }
     }

@@ -3,7 +3,7 @@
 // logged), fingerprints it and drops it, decodes claims, classifies the auth outcome,
 // infers the deployment and the client IP, strips query strings and control characters.
 import { z } from 'zod';
-import type { AccessEvent, Claims, GatewayFormat, TokenKind } from './model.js';
+import type { AccessEvent, Claims, Deployment, GatewayFormat, TokenKind } from './model.js';
 import { GATEWAYS } from './model.js';
 import type { AccessDraft } from './parsers/types.js';
 import { fail, type ParseResult } from './parse-result.js';
@@ -24,6 +24,10 @@ export const ingestConfigSchema = z
     gatewayDeployment: z.partialRecord(z.enum(GATEWAYS), deploymentConfigSchema.partial()).default({}),
     /** Request headers that carry API keys. Default x-api-key, apikey. */
     apiKeyHeaders: z.array(z.string().min(1)).default(['x-api-key', 'apikey']),
+    /** Query parameters that carry bearer tokens (RFC 6750 section 2.3; Kong jwt plugin's `jwt`). */
+    queryTokenParams: z.array(z.string().min(1)).default(['access_token', 'oauth_token', 'jwt']),
+    /** Query parameters that carry API keys (Kong key-auth's `apikey`). */
+    queryApiKeyParams: z.array(z.string().min(1)).default(['apikey', 'api_key']),
     /** Longest token accepted, bytes; longer ones go to the DLQ as token_too_large. Default 16384. */
     maxTokenBytes: z.number().int().positive().default(16_384),
     /** Distinct tokens whose fingerprint and claims are cached. Default 100000. */
@@ -33,10 +37,29 @@ export const ingestConfigSchema = z
 export type IngestConfig = z.output<typeof ingestConfigSchema>;
 
 const MAX_TEXT = 4096;
+// Distinct deployment-hint combinations remembered; cleared whole when full (they are few).
+const DEPLOYMENT_CACHE = 4096;
 const clip = (v: string | null): string | null => (v === null ? null : stripControls(v.length > MAX_TEXT ? v.slice(0, MAX_TEXT) : v));
+const BASIC = /^basic /i;
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f]/;
 
-// RFC 6750 section 2.3 (access_token) and OAuth 1.0a-style proxies (oauth_token).
-const QUERY_TOKEN = /(?:^|[?&])(?:access_token|oauth_token)=([^&#]+)/;
+// Free-text fields are bounded and free of control characters (log injection). One test over
+// all of them spares the per-field work on the clean records that are nearly all of them.
+function sanitized(e: AccessEvent): AccessEvent {
+  const all = `${e.requestId}${e.method}${e.path}${e.route}${e.host}${e.clientIp}${e.userAgent}${e.consumerId}`;
+  if (all.length <= MAX_TEXT && !UNSAFE.test(all)) return e;
+  e.requestId = clip(e.requestId);
+  e.method = clip(e.method);
+  e.path = clip(e.path);
+  e.route = clip(e.route);
+  e.host = clip(e.host);
+  e.clientIp = clip(e.clientIp);
+  e.userAgent = clip(e.userAgent);
+  e.consumerId = clip(e.consumerId);
+  return e;
+}
+
+type DeploymentTrie = Map<string | null | undefined, DeploymentTrie | Deployment>;
 
 interface FoundToken {
   raw: string;
@@ -48,6 +71,10 @@ export class Normalizer {
   readonly tokens: TokenCache;
   private readonly trusted: TrustedProxies;
   private readonly deployment = new Map<GatewayFormat, DeploymentConfig>();
+  private readonly deployments: DeploymentTrie = new Map();
+  private deploymentCount = 0;
+  private readonly bearerParams: ReadonlySet<string>;
+  private readonly apiKeyParams: ReadonlySet<string>;
 
   constructor(
     private readonly config: IngestConfig,
@@ -56,6 +83,8 @@ export class Normalizer {
   ) {
     this.tokens = new TokenCache(fpKey, config.tokenCacheSize, verifier);
     this.trusted = new TrustedProxies(config.trustedProxies);
+    this.bearerParams = new Set(config.queryTokenParams);
+    this.apiKeyParams = new Set(config.queryApiKeyParams);
     for (const g of GATEWAYS) this.deployment.set(g, { ...config.deployment, ...config.gatewayDeployment[g] });
   }
 
@@ -85,63 +114,97 @@ export class Normalizer {
       status: draft.status,
       wwwAuthenticate: draft.responseHeaders['www-authenticate'] ?? null,
       gatewayError: draft.gatewayError,
-      hasToken: tokenFp !== null,
+      hasToken: tokenFp !== null || draft.tokenPresented,
     });
-    const deployment = inferDeployment(
-      { responseHeaders: draft.responseHeaders, service: draft.service, upstream: draft.upstream, route: draft.route, host: draft.host },
-      this.deployment.get(draft.gateway)!,
-    );
-    const secrets = found ? [found.raw] : [];
-    return {
-      ok: true,
-      event: {
-        ts: draft.ts,
-        gateway: draft.gateway,
-        requestId: clip(draft.requestId),
-        method: clip(draft.method),
-        path: draft.url === null ? null : clip(cleanPath(draft.url, secrets)),
-        route: clip(draft.route),
-        host: clip(draft.host),
-        status: draft.status,
-        latencyMs: draft.latencyMs === null || draft.latencyMs < 0 ? null : draft.latencyMs,
-        clientIp: clip(clientIp(draft.clientIp, draft.requestHeaders['x-forwarded-for'] ?? null, this.trusted)),
-        userAgent: clip(draft.userAgent ?? draft.requestHeaders['user-agent'] ?? null),
-        tokenFp,
-        tokenKind,
-        claims,
-        authError,
-        deployment: { service: clip(deployment.service), version: clip(deployment.version), track: deployment.track },
-        consumerId: clip(draft.consumerId),
-      },
+    const deployment = this.deploymentOf(draft);
+    const event: AccessEvent = {
+      ts: draft.ts,
+      gateway: draft.gateway,
+      requestId: draft.requestId,
+      method: draft.method,
+      path: draft.url === null ? null : cleanPath(draft.url, found ? [found.raw] : []),
+      route: draft.route,
+      host: draft.host,
+      status: draft.status,
+      latencyMs: draft.latencyMs === null || draft.latencyMs < 0 ? null : draft.latencyMs,
+      clientIp: clientIp(draft.clientIp, draft.requestHeaders['x-forwarded-for'] ?? null, this.trusted),
+      userAgent: draft.userAgent ?? draft.requestHeaders['user-agent'] ?? null,
+      tokenFp,
+      tokenKind,
+      claims,
+      authError,
+      deployment,
+      consumerId: draft.consumerId,
     };
+    return { ok: true, event: sanitized(event) };
+  }
+
+  // The same few services, upstreams and versions recur on every request: infer each combination once.
+  private deploymentOf(draft: AccessDraft): Deployment {
+    const config = this.deployment.get(draft.gateway)!;
+    const version = draft.responseHeaders[config.versionHeader];
+    const track = draft.responseHeaders[config.trackHeader];
+    // A trie of maps keyed by each hint: hashing the short hint strings is cheaper than building one key.
+    const hints = [draft.gateway, draft.service, draft.upstream, draft.route, draft.host, version, track, draft.version];
+    let node = this.deployments;
+    for (const hint of hints) {
+      let next = node.get(hint) as DeploymentTrie | undefined;
+      if (next === undefined) node.set(hint, (next = new Map()));
+      node = next;
+    }
+    let found = node.get(draft.track) as Deployment | undefined;
+    if (found === undefined) {
+      const inferred = inferDeployment(draft, config);
+      found = Object.freeze({ service: clip(inferred.service), version: clip(inferred.version), track: inferred.track });
+      if (++this.deploymentCount > DEPLOYMENT_CACHE) {
+        this.deployments.clear();
+        this.deploymentCount = 0;
+      }
+      node.set(draft.track, found);
+    }
+    return found;
   }
 
   private findToken(draft: AccessDraft): FoundToken | null {
     const auth = draft.requestHeaders.authorization;
     if (auth) {
       const space = auth.indexOf(' ');
-      const scheme = space > 0 ? auth.slice(0, space).toLowerCase() : '';
-      const value = space > 0 ? auth.slice(space + 1).trim() : auth.trim();
+      let value = space > 0 ? auth.slice(space + 1) : auth;
+      if (value.charCodeAt(0) === 32 || value.charCodeAt(value.length - 1) === 32) value = value.trim();
       // RFC 7617 Basic credentials are a reusable secret, tracked like an API key.
-      if (value.length > 0) return { raw: value, as: scheme === 'basic' ? 'api_key' : 'bearer' };
+      const basic = space === 5 && BASIC.test(auth);
+      if (value.length > 0) return { raw: value, as: basic ? 'api_key' : 'bearer' };
     }
-    if (draft.url && draft.url.includes('_token=')) {
-      const m = QUERY_TOKEN.exec(draft.url);
-      if (m) {
-        let raw = m[1]!;
-        try {
-          raw = decodeURIComponent(raw);
-        } catch {
-          // Keep the encoded form: a bad escape is still the same token on every request.
-        }
-        return { raw, as: 'bearer' };
-      }
+    const q = draft.url === null ? -1 : draft.url.indexOf('?');
+    if (q >= 0) {
+      const found = this.queryToken(draft.url!.slice(q + 1));
+      if (found) return found;
     }
     for (const h of this.config.apiKeyHeaders) {
       const v = draft.requestHeaders[h];
       if (v) return { raw: v, as: 'api_key' };
     }
     return null;
+  }
+
+  private queryToken(query: string): FoundToken | null {
+    for (const pair of query.split('&')) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0 || eq === pair.length - 1) continue;
+      const name = pair.slice(0, eq);
+      const as = this.bearerParams.has(name) ? 'bearer' : this.apiKeyParams.has(name) ? 'api_key' : null;
+      if (as) return { raw: decodeParam(pair.slice(eq + 1).split('#')[0]!), as };
+    }
+    return null;
+  }
+}
+
+function decodeParam(v: string): string {
+  try {
+    return decodeURIComponent(v.replace(/\+/g, ' '));
+  } catch {
+    // Keep the encoded form: a bad escape is still the same token on every request.
+    return v;
   }
 }
 

@@ -33,7 +33,7 @@ describe('cleanPath', () => {
     expect(cleanPath('https://api.example.com/v1/orders?x=1', [])).toBe('/v1/orders');
   });
 
-  it('replaces injected control characters', () => {
+  it('replaces injected control characters (the normaliser applies it to every text field)', () => {
     expect(stripControls('/a\nb\u0000c')).toBe('/a\uFFFDb\uFFFDc');
   });
 });

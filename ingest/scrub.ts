@@ -10,7 +10,7 @@ const JWT_LIKE = /eyJ[A-Za-z0-9_-]{2,}(?:\.[A-Za-z0-9_-]*){0,2}/g;
 const BEARER = /\b(Bearer|DPoP|Token|Basic|ApiKey)(\s+|%20|\+)[^\s"',;&\\]+/gi;
 // OAuth 2.0 / RFC 6750 section 2.3 query parameters, and the usual API-key parameters.
 const QUERY_SECRET =
-  /([?&;]|\b)(access_token|oauth_token|id_token|refresh_token|token|api_?key|apikey|key|code|client_secret|password)=([^&\s"'#\\]*)/gi;
+  /([?&;]|\b)(access_token|oauth_token|id_token|refresh_token|token|jwt|api_?key|apikey|key|code|client_secret|password)=([^&\s"'#\\]*)/gi;
 // JSON / logfmt / header-line fields whose value is a credential, closed or truncated.
 const FIELD_SECRET =
   /("?(?:authorization|proxy-authorization|x-api-key|apikey|api_key|x-auth-token|cookie|set-cookie|access_token|refresh_token|id_token|token)"?\s*[:=]\s*)("(?:[^"\\]|\\.)*"?|(?:(?:Bearer|Basic|DPoP|Token|ApiKey)\s+)?[^\s,};"&]+)/gi;
@@ -34,13 +34,15 @@ export function stripControls(v: string): string {
   return CONTROL.test(v) ? v.replace(CONTROL, '\uFFFD') : v;
 }
 
-/** A request path without its query string, token-like segments scrubbed, controls replaced. */
+const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i;
+
+/** A request path without its query string or fragment, token-like segments scrubbed. */
 export function cleanPath(url: string, secrets: readonly string[]): string {
   const q = url.search(/[?#]/);
   let path = q >= 0 ? url.slice(0, q) : url;
   // Absolute-form request targets (proxies, Tyk) carry scheme and authority.
-  const abs = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(path);
+  const abs = path.charCodeAt(0) === 47 ? null : ABSOLUTE_FORM.exec(path);
   if (abs) path = path.slice(abs[0].length) || '/';
   if (path.includes('eyJ') || secrets.some((s) => s.length >= 8 && path.includes(s))) path = scrubText(path, secrets);
-  return stripControls(path);
+  return path;
 }

@@ -64,7 +64,8 @@ const EXPECTED: Array<Partial<AccessEvent>> = [
   },
   {
     ts: 1_764_066_100_512, // requestTimeEpoch (= 25/Nov/2025:10:21:40.512 UTC)
-    method: 'DELETE', path: '/orders/42', status: 401, latencyMs: 3, clientIp: '192.0.2.44', userAgent: 'curl/8.5.0', authError: 'missing',
+    // UNAUTHORIZED is AWS's answer to a missing and to a bad token alike: unknown cause, `invalid`.
+    method: 'DELETE', path: '/orders/42', status: 401, latencyMs: 3, clientIp: '192.0.2.44', userAgent: 'curl/8.5.0', authError: 'invalid',
   },
   {
     ts: 1_764_066_125_000, // 25/Nov/2025:10:22:05 +0000

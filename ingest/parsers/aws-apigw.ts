@@ -38,7 +38,6 @@ import { TRACKS } from '../model.js';
 import { FieldError, fail, guard, skip, type ParseResult } from '../parse-result.js';
 import { isObject, type JsonObject } from '../fields.js';
 import { clfToMs, epochToMs } from '../time.js';
-import { deploymentConfigSchema } from '../deployment.js';
 import { emptyDraft, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
 
 // `$context` namespaces: their members never stand for a top-level variable (authorizer.status is
@@ -68,7 +67,6 @@ const STAGE_TRACK = /[-_.](stable|canary|blue|green)$/i;
 const ROUTE_KEY = /^([A-Z]+) (\/\S*)$/;
 // AWS access logs carry no response headers, so the deployment this parser reads is handed to the
 // normaliser under the default deployment header names.
-const DEPLOYMENT_HEADERS = deploymentConfigSchema.parse({});
 
 /** The AWS API Gateway access-log parser (REST, HTTP and WebSocket APIs, JSON formats). */
 export const awsApigwParser: GatewayParser = {
@@ -161,8 +159,8 @@ function draftOf(o: JsonObject, eventTs: number | null, logGroup: string | null)
 
   const version = text(f.deploymentId, 'deploymentId');
   const track = trackOf(text(f.isCanaryRequest, 'isCanaryRequest'), logGroup, text(f.stage, 'stage'));
-  if (version) draft.responseHeaders[DEPLOYMENT_HEADERS.versionHeader] = version;
-  if (track) draft.responseHeaders[DEPLOYMENT_HEADERS.trackHeader] = track;
+  draft.version = version;
+  draft.track = track;
   return draft;
 }
 

@@ -292,8 +292,8 @@ describe('envoy round trip through the renderer', () => {
     expect(event.tokenFp).toBe(logged ? fpOf(req.rawToken!) : null);
     if (req.status !== 401) expect(event.authError).toBeNull();
     // Envoy's default text format logs neither the token nor %RESPONSE_CODE_DETAILS%: a 401 is
-    // a failure of unknown cause there, read as `missing` because no token was seen.
-    else if (variant === 'text') expect(event.authError).toBe('missing');
+    // a failure of unknown cause there: `invalid`, since not seeing a token is not seeing none.
+    else if (variant === 'text') expect(event.authError).toBe('invalid');
     else expect(event.authError).toBe(req.rawToken === null ? 'missing' : 'expired');
     if (variant !== 'text') expect(event.deployment).toEqual({ service: req.service, version: req.version, track: req.track });
     if (req.rawToken !== null) {

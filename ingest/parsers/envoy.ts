@@ -120,6 +120,8 @@ function parseJson(v: JsonObject): ParseResult<AccessDraft> {
   // %RESP(WWW-AUTHENTICATE)%, %RESP(X-DEPLOYMENT-VERSION)%; Envoy Gateway-style keys keep the dashes.
   const auth = str(v, 'authorization');
   if (auth !== null) d.requestHeaders.authorization = auth;
+  // A logged %REQ(AUTHORIZATION)% that is "-": the client sent no Authorization header.
+  else if ('authorization' in v) d.tokenPresented = false;
   const apiKey = pick(v, 'x_api_key', 'x-api-key');
   if (apiKey !== null) d.requestHeaders['x-api-key'] = apiKey;
   const challenge = pick(v, 'www_authenticate', 'www-authenticate');

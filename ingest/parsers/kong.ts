@@ -69,8 +69,11 @@ function parseKong(v: JsonObject): ParseResult<AccessDraft> {
   // started_at is ngx.req.start_time() in ms: the moment Kong read the request.
   const draft = emptyDraft('kong', epochToMs(reqNum(v, 'started_at')), statusField(response, 'status'));
 
-  const requestHeaders = headerMap(optional(request, 'headers', 'request.headers'));
+  const loggedHeaders = optional(request, 'headers', 'request.headers');
+  const requestHeaders = headerMap(loggedHeaders);
   draft.requestHeaders = requestHeaders;
+  // Kong logs every request header, authorization as REDACTED when the client sent one.
+  if (loggedHeaders !== null) draft.tokenPresented = loggedHeaders.authorization !== undefined;
   draft.responseHeaders = headerMap(optional(response, 'headers', 'response.headers'));
 
   draft.method = str(request, 'method');

@@ -70,8 +70,8 @@ const EXPECTED: Array<Partial<AccessEvent>> = [
   {
     ts: 1_764_065_921_996, // 25/Nov/2025:10:18:42 +0000 minus 0.004 s
     method: 'GET', path: '/api/orders/42', status: 401, latencyMs: 4, clientIp: '203.0.113.7', userAgent: FIREFOX, tokenFp: null,
-    // Text formats log no Authorization header: a 401 reads as a request without a token.
-    authError: 'missing',
+    // Text formats log no Authorization header: a 401 of unknown cause is `invalid`, not `missing`.
+    authError: 'invalid',
     deployment: { service: 'shop-orders', version: 'v2', track: 'canary' },
   },
   {

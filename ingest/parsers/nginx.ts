@@ -27,7 +27,6 @@
 import { FieldError, fail, guard, type ParseResult } from '../parse-result.js';
 import type { JsonObject } from '../fields.js';
 import { anyToMs, clfToMs, epochToMs } from '../time.js';
-import { deploymentConfigSchema } from '../deployment.js';
 import { emptyDraft, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
 
 // combined: $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent
@@ -53,7 +52,6 @@ const HEX_ESCAPE = /\\x([0-9A-Fa-f]{2})/g;
 const NON_LATIN1 = /[^\u0000-\u00ff]/;
 // ingress-nginx logs no response headers: a canary routing it saw reaches the normaliser under the
 // default deployment track header.
-const DEPLOYMENT_HEADERS = deploymentConfigSchema.parse({});
 const TRACK_SUFFIX = /[-_.](?:stable|canary|blue|green)(?:-\d+)?$/i;
 
 // Header variable prefixes (log module and upstream module docs) and the header names they
@@ -114,13 +112,18 @@ function parseJson(o: JsonObject): ParseResult<AccessDraft> {
   const requestHeaders: Record<string, string> = {};
   const responseHeaders: Record<string, string> = {};
   let upstreamHeaders: Record<string, string> | null = null;
+  let tokenPresented: boolean | null = null;
   for (const key in o) {
     // $http_<name> is a request header, $sent_http_<name> what the client got, $upstream_http_<name>
     // what the backend sent. The first letter spares the prefix test on every other key.
     const c = key.charCodeAt(0);
     if (c !== 104 && c !== 115 && c !== 117) continue;
     const value = o[key];
-    if (typeof value !== 'string' || value === '' || value === '-') continue;
+    if (typeof value !== 'string' || value === '' || value === '-') {
+      // A logged but empty $http_authorization: the client sent no bearer token.
+      if (key === 'http_authorization') tokenPresented = false;
+      continue;
+    }
     if (c === 104 && key.startsWith('http_')) requestHeaders[headerName(key, 5)] = value;
     else if (c === 115 && key.startsWith('sent_http_')) responseHeaders[headerName(key, 10)] = value;
     else if (c === 117 && key.startsWith('upstream_http_')) (upstreamHeaders ??= {})[headerName(key, 14)] = value;
@@ -168,6 +171,7 @@ function parseJson(o: JsonObject): ParseResult<AccessDraft> {
   d.route = text(o.ingress_name, 'ingress_name');
   const upstream = text(o.proxy_upstream_name, 'proxy_upstream_name') ?? text(o.proxy_host, 'proxy_host');
   setUpstream(d, upstream ?? '', text(o.proxy_alternative_upstream_name, 'proxy_alternative_upstream_name') ?? '');
+  d.tokenPresented = tokenPresented;
   return { ok: true, event: d };
 }
 
@@ -209,7 +213,7 @@ function setRequestLine(d: AccessDraft, request: string): void {
 function setUpstream(d: AccessDraft, primary: string, alternative: string): void {
   if (alternative !== '' && alternative !== '-') {
     d.upstream = alternative;
-    if (!TRACK_SUFFIX.test(alternative)) d.responseHeaders[DEPLOYMENT_HEADERS.trackHeader] ??= 'canary';
+    if (!TRACK_SUFFIX.test(alternative)) d.track = 'canary';
   } else if (primary !== '' && primary !== '-') {
     d.upstream = primary;
   }

@@ -92,7 +92,8 @@ const expected: Array<[string, Partial<AccessEvent>]> = [
     {
       ts: 1795602600000, // 25/Nov/2026:10:30:00 +0000
       method: 'GET', path: '/api/orders', status: 401, latencyMs: 1, clientIp: '198.51.100.30', userAgent: 'curl/8.5.0',
-      route: 'shop-orders-api-example-com-api@kubernetes', tokenFp: null, authError: 'missing', deployment: none,
+      // CLF cannot show whether a token was sent: a 401 of unknown cause is `invalid`.
+      route: 'shop-orders-api-example-com-api@kubernetes', tokenFp: null, authError: 'invalid', deployment: none,
     },
   ],
   [
@@ -313,7 +314,7 @@ describe('traefik round trip through the renderer', () => {
     expect(event.tokenFp).toBe(logged ? fpOf(req.rawToken!) : null);
     if (req.status !== 401) expect(event.authError).toBeNull();
     // CLF logs neither the token nor WWW-Authenticate: a 401 is a failure of unknown cause there.
-    else if (variant === 'clf') expect(event.authError).toBe('missing');
+    else if (variant === 'clf') expect(event.authError).toBe('invalid');
     else expect(event.authError).toBe(req.rawToken === null ? 'missing' : 'expired');
     // JSON: version and track from the kept response headers; CLF: the track suffix of the server URL.
     expect(event.deployment).toEqual({ service: req.service, version: variant === 'json' ? req.version : null, track: req.track });

@@ -112,7 +112,12 @@ function readHeaders(v: JsonObject, d: AccessDraft): void {
     const field = headerField(key);
     if (field === null) continue;
     const value = v[key];
-    if (typeof value !== 'string' || value === REDACTED || value.length === 0) continue;
+    if (typeof value !== 'string' || value.length === 0) continue;
+    // Traefik's `redact` header mode hides the value but shows that the header was sent.
+    if (value === REDACTED) {
+      if (field.side === 'request' && field.name === 'authorization') d.tokenPresented = true;
+      continue;
+    }
     if (field.side === 'request') d.requestHeaders[field.name] = value;
     else if (field.side === 'downstream') d.responseHeaders[field.name] = value;
     // What the client got (downstream) wins over what the backend sent (origin).

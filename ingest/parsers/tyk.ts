@@ -196,6 +196,8 @@ function parseAnalytics(v: JsonObject): ParseResult<AccessDraft> {
   const request = rawRequest === null ? null : readRawHttp(rawRequest, REQUEST_LINE, 'user-agent');
   if (request) {
     draft.requestHeaders = request.headers;
+    // The whole request is recorded: no Authorization header means none was sent.
+    draft.tokenPresented = request.headers.authorization !== undefined;
     draft.requestId = request.headers['x-request-id'] ?? null;
     // Request line `METHOD target HTTP/1.1`: the target's query string, if any.
     const line = request.startLine;

@@ -4,7 +4,7 @@
 // in ingest/normalize.ts, so every format behaves the same.
 import type { JsonObject } from '../fields.js';
 import type { ParseResult } from '../parse-result.js';
-import type { Claims, GatewayFormat, IdpFormat, TokenEvent, TokenKind } from '../model.js';
+import type { Claims, GatewayFormat, IdpFormat, TokenEvent, TokenKind, Track } from '../model.js';
 
 /** One input record: a JSON object, or a text line for the text formats. */
 export type RawRecord = { kind: 'json'; value: JsonObject } | { kind: 'text'; line: string };
@@ -29,6 +29,12 @@ export interface AccessDraft {
   requestHeaders: Record<string, string>;
   /** Response headers the record logged, lower-case names (www-authenticate, x-deployment-version...). */
   responseHeaders: Record<string, string>;
+  /**
+   * Whether the request presented a credential, as far as the record shows when the token itself is
+   * not readable: true when the record says one was sent but hides it (Kong's `REDACTED`), false when
+   * the record logs the Authorization field and it is empty, null when the record cannot tell.
+   */
+  tokenPresented: boolean | null;
   /** A token identifier the gateway logs instead of the token (API key id, credential id). */
   tokenId: { value: string; kind: TokenKind } | null;
   /** Claims the gateway decoded itself and logged (AWS authorizer claims, Tyk JWT fields). */
@@ -39,6 +45,10 @@ export interface AccessDraft {
   service: string | null;
   /** Upstream cluster / host / URL (Envoy cluster, NGINX proxy_upstream_name, Istio subset). */
   upstream: string | null;
+  /** Version the record names itself (AWS `$context.deploymentId`); response headers still win. */
+  version: string | null;
+  /** Track the record names itself (AWS `isCanaryRequest`, ingress-nginx canary backend); headers still win. */
+  track: Track | null;
   consumerId: string | null;
 }
 
@@ -73,11 +83,14 @@ export function emptyDraft(gateway: GatewayFormat, ts: number, status: number): 
     userAgent: null,
     requestHeaders: {},
     responseHeaders: {},
+    tokenPresented: null,
     tokenId: null,
     loggedClaims: null,
     gatewayError: null,
     service: null,
     upstream: null,
+    version: null,
+    track: null,
     consumerId: null,
   };
 }
