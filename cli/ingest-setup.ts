@@ -1,6 +1,6 @@
 // What every subcommand that reads logs needs before its first line: the fingerprint
-// key (or dev mode, loudly), the ingest config file validated with zod, the optional JWKS,
-// and the record parsers for the chosen formats.
+// key (or dev mode, loudly), the config file validated with zod (ingest and analyzer
+// sections), the optional JWKS, and the record parsers for the chosen formats.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { Logger } from '../common/logger.js';
@@ -11,6 +11,7 @@ import { ingestConfigSchema, Normalizer } from '../ingest/normalize.js';
 import { JwksVerifier } from '../ingest/jwt-claims.js';
 import { GATEWAYS, IDPS } from '../ingest/model.js';
 import { AccessRecordParser, TokenEventRecordParser } from '../ingest/parsers/registry.js';
+import { analyzerConfigSchema } from '../detectors/analyzer.js';
 
 export const accessFormatSchema = z.enum(['auto', ...GATEWAYS]);
 export const idpFormatSchema = z.enum(['auto', ...IDPS]);
@@ -22,6 +23,8 @@ export const fileConfigSchema = z
     ingest: ingestConfigSchema.default(ingestConfigSchema.parse({})),
     /** Longest input line, bytes; longer lines go to the DLQ as line_too_long. Default 1 MiB. */
     maxLineBytes: z.number().int().positive().default(1024 * 1024),
+    /** Lateness, lifecycle bounds, detector settings and guardrails. */
+    analyzer: analyzerConfigSchema.default(analyzerConfigSchema.parse({})),
   })
   .strict();
 export type FileConfig = z.output<typeof fileConfigSchema>;

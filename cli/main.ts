@@ -6,13 +6,25 @@ import { Metrics } from '../common/metrics.js';
 import { systemClock } from '../common/clock.js';
 import { TokenwatchError } from '../common/errors.js';
 import { parseCommand, PARSE_USAGE } from './parse.js';
+import { genCommand, GEN_USAGE } from './gen.js';
+import { analyzeCommand, ANALYZE_USAGE } from './analyze.js';
+import { demoCommand, DEMO_USAGE } from './demo.js';
 
 const USAGE = `tokenwatch: watches API tokens in gateway access logs and IdP events
 
 commands:
+  demo      generate traffic with injected token attacks and release regressions, analyse it, explain the findings
+  analyze   rebuild token lifecycles from gateway logs and IdP events, print findings (the main job)
   parse     read gateway logs or IdP events and print canonical events (see how tokenwatch reads your logs)
+  gen       write synthetic gateway logs and IdP events with labelled anomalies and look-alikes (try the detectors)
+
+${DEMO_USAGE}
+
+${ANALYZE_USAGE}
 
 ${PARSE_USAGE}
+
+${GEN_USAGE}
 
 environment:
   TOKENWATCH_FP_KEY     HMAC key for token fingerprints (shared with your gateways); required unless --dev
@@ -24,6 +36,12 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'parse':
       return parseCommand(rest, ctx, process.stdout);
+    case 'gen':
+      return genCommand(rest, ctx, process.stderr);
+    case 'analyze':
+      return analyzeCommand(rest, ctx, process.stdout, process.stderr);
+    case 'demo':
+      return demoCommand(rest, ctx, process.stdout, process.stderr);
     case undefined:
     case 'help':
     case '--help':

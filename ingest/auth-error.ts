@@ -36,6 +36,8 @@ const RULES: ReadonlyArray<[RegExp, AuthError]> = [
 
 /** The auth outcome of one request, or null when it is not an authentication failure. */
 export function classifyAuthError(s: AuthSignals): AuthError | null {
+  // Nearly every request: no challenge and a status no rule below reads as a failure.
+  if (!s.wwwAuthenticate && s.status !== 400 && s.status !== 401 && s.status !== 403) return null;
   const challenge = s.wwwAuthenticate ?? '';
   const code = CHALLENGE_ERROR.exec(challenge)?.[1]?.toLowerCase() ?? null;
   const description = CHALLENGE_DESCRIPTION.exec(challenge)?.[1] ?? '';

@@ -28,11 +28,31 @@ export class TrustedProxies {
 
 /** Strips a port (`1.2.3.4:55`, `[::1]:55`) and IPv4-mapped IPv6 (`::ffff:1.2.3.4`). */
 export function bareIp(raw: string): string {
+  // Nearly every peer is plain IPv4, with or without a port: one scan, no copies.
+  const v4 = ipv4End(raw);
+  if (v4 === raw.length) return raw;
+  if (v4 > 0) return raw.slice(0, v4);
   let ip = raw.trim();
   if (ip.startsWith('[')) ip = ip.slice(1, ip.indexOf(']') > 0 ? ip.indexOf(']') : undefined);
   else if (ip.indexOf(':') > 0 && ip.indexOf(':') === ip.lastIndexOf(':')) ip = ip.slice(0, ip.indexOf(':'));
   if (ip.toLowerCase().startsWith('::ffff:') && isIP(ip.slice(7)) === 4) ip = ip.slice(7);
   return ip;
+}
+
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/**
+ * The length of `raw` when it is digits and dots, or of its address part when a `:port` of digits
+ * follows; -1 otherwise (IPv6, brackets, spaces), for the general path.
+ */
+function ipv4End(raw: string): number {
+  let i = 0;
+  while (i < raw.length && (isDigit(raw.charCodeAt(i)) || raw.charCodeAt(i) === 46)) i++;
+  if (i === 0) return -1;
+  if (i === raw.length) return i;
+  if (raw.charCodeAt(i) !== 58) return -1;
+  for (let j = i + 1; j < raw.length; j++) if (!isDigit(raw.charCodeAt(j))) return -1;
+  return i;
 }
 
 /** The client address for a request seen from `peer` with an optional X-Forwarded-For header. */

@@ -41,13 +41,27 @@ const MAX_TEXT = 4096;
 const DEPLOYMENT_CACHE = 4096;
 const clip = (v: string | null): string | null => (v === null ? null : stripControls(v.length > MAX_TEXT ? v.slice(0, MAX_TEXT) : v));
 const BASIC = /^basic /i;
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f]/;
 
-// Free-text fields are bounded and free of control characters (log injection). One test over
-// all of them spares the per-field work on the clean records that are nearly all of them.
+/** True when `v` is unset or short and free of C0 / C1 control characters, i.e. clip() would keep it. */
+function safe(v: string | null): boolean {
+  if (v === null) return true;
+  if (v.length > MAX_TEXT) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return false;
+  }
+  return true;
+}
+
+// Free-text fields are bounded and free of control characters (log injection). A scan of each
+// field, which allocates nothing, spares the per-field work on the clean records that are nearly all of them.
 function sanitized(e: AccessEvent): AccessEvent {
-  const all = `${e.requestId}${e.method}${e.path}${e.route}${e.host}${e.clientIp}${e.userAgent}${e.consumerId}`;
-  if (all.length <= MAX_TEXT && !UNSAFE.test(all)) return e;
+  if (
+    safe(e.requestId) && safe(e.method) && safe(e.path) && safe(e.route) &&
+    safe(e.host) && safe(e.clientIp) && safe(e.userAgent) && safe(e.consumerId)
+  ) {
+    return e;
+  }
   e.requestId = clip(e.requestId);
   e.method = clip(e.method);
   e.path = clip(e.path);
@@ -95,7 +109,8 @@ export class Normalizer {
     let tokenKind: TokenKind | null = null;
     let claims: Claims | null = null;
     if (found) {
-      if (Buffer.byteLength(found.raw) > this.config.maxTokenBytes) {
+      // A UTF-16 code unit is at most 3 UTF-8 bytes: only a token near the limit needs measuring.
+      if (found.raw.length * 3 > this.config.maxTokenBytes && Buffer.byteLength(found.raw) > this.config.maxTokenBytes) {
         return fail('token_too_large', `token of ${Buffer.byteLength(found.raw)} bytes exceeds maxTokenBytes ${this.config.maxTokenBytes}`);
       }
       const info = this.tokens.lookup(found.raw, found.as);
@@ -126,7 +141,8 @@ export class Normalizer {
       route: draft.route,
       host: draft.host,
       status: draft.status,
-      latencyMs: draft.latencyMs === null || draft.latencyMs < 0 ? null : draft.latencyMs,
+      // Negative, or overflowed to Infinity (a huge logged number): unknown, not a duration.
+      latencyMs: draft.latencyMs !== null && draft.latencyMs >= 0 && draft.latencyMs < Infinity ? draft.latencyMs : null,
       clientIp: clientIp(draft.clientIp, draft.requestHeaders['x-forwarded-for'] ?? null, this.trusted),
       userAgent: draft.userAgent ?? draft.requestHeaders['user-agent'] ?? null,
       tokenFp,
@@ -145,13 +161,14 @@ export class Normalizer {
     const version = draft.responseHeaders[config.versionHeader];
     const track = draft.responseHeaders[config.trackHeader];
     // A trie of maps keyed by each hint: hashing the short hint strings is cheaper than building one key.
-    const hints = [draft.gateway, draft.service, draft.upstream, draft.route, draft.host, version, track, draft.version];
-    let node = this.deployments;
-    for (const hint of hints) {
-      let next = node.get(hint) as DeploymentTrie | undefined;
-      if (next === undefined) node.set(hint, (next = new Map()));
-      node = next;
-    }
+    let node = child(this.deployments, draft.gateway);
+    node = child(node, draft.service);
+    node = child(node, draft.upstream);
+    node = child(node, draft.route);
+    node = child(node, draft.host);
+    node = child(node, version);
+    node = child(node, track);
+    node = child(node, draft.version);
     let found = node.get(draft.track) as Deployment | undefined;
     if (found === undefined) {
       const inferred = inferDeployment(draft, config);
@@ -197,6 +214,12 @@ export class Normalizer {
     }
     return null;
   }
+}
+
+function child(node: DeploymentTrie, hint: string | null | undefined): DeploymentTrie {
+  let next = node.get(hint) as DeploymentTrie | undefined;
+  if (next === undefined) node.set(hint, (next = new Map()));
+  return next;
 }
 
 function decodeParam(v: string): string {

@@ -38,11 +38,18 @@ const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i;
 
 /** A request path without its query string or fragment, token-like segments scrubbed. */
 export function cleanPath(url: string, secrets: readonly string[]): string {
-  const q = url.search(/[?#]/);
+  let q = url.indexOf('?');
+  const hash = url.indexOf('#');
+  if (hash >= 0 && (q < 0 || hash < q)) q = hash;
   let path = q >= 0 ? url.slice(0, q) : url;
   // Absolute-form request targets (proxies, Tyk) carry scheme and authority.
   const abs = path.charCodeAt(0) === 47 ? null : ABSOLUTE_FORM.exec(path);
   if (abs) path = path.slice(abs[0].length) || '/';
-  if (path.includes('eyJ') || secrets.some((s) => s.length >= 8 && path.includes(s))) path = scrubText(path, secrets);
+  if (path.includes('eyJ') || holdsSecret(path, secrets)) path = scrubText(path, secrets);
   return path;
+}
+
+function holdsSecret(path: string, secrets: readonly string[]): boolean {
+  for (const s of secrets) if (s.length >= 8 && s.length <= path.length && path.includes(s)) return true;
+  return false;
 }

@@ -11,9 +11,36 @@ export interface TokenInfo {
   claims: Claims | null;
 }
 
+interface Entry {
+  raw: string;
+  kind: 'bearer' | 'api_key';
+  info: TokenInfo;
+}
+
+// Chars of a token's tail and middle the probe reads: a JWT's tail is its signature, an opaque
+// token's is random, and the middle tells apart tokens that share a suffix (unsigned JWTs).
+const PROBE_TAIL = 32;
+const PROBE_MIDDLE = 16;
+
+/**
+ * A number standing for a token, read from its length and a few dozen chars. V8 hashes a string
+ * key over all of its chars (hundreds for a JWT, per request, since each record's strings are new);
+ * this reads a fixed few. Tokens that share a probe only evict each other: entries hold the raw token
+ * and a hit must equal it.
+ */
+function probe(raw: string, kind: 'bearer' | 'api_key'): number {
+  const n = raw.length;
+  let h = (kind === 'api_key' ? 0x9dc5 : 0x811c) ^ n;
+  const mid = n >> 1;
+  for (let i = mid, end = Math.min(n, mid + PROBE_MIDDLE); i < end; i++) h = Math.imul(h ^ raw.charCodeAt(i), 0x01000193);
+  for (let i = Math.max(0, n - PROBE_TAIL); i < n; i++) h = Math.imul(h ^ raw.charCodeAt(i), 0x01000193);
+  // 30 bits stay a small integer, which V8 keys a Map by without allocating.
+  return h & 0x3fffffff;
+}
+
 /** Bounded map from raw token to its fingerprint, kind and claims. */
 export class TokenCache {
-  private readonly entries = new Map<string, TokenInfo>();
+  private readonly entries = new Map<number, Entry>();
   hits = 0;
   misses = 0;
 
@@ -25,16 +52,16 @@ export class TokenCache {
 
   /** Info for `raw`; `kind` is the caller's view (api_key for key headers), JWTs are detected here. */
   lookup(raw: string, kind: 'bearer' | 'api_key'): TokenInfo {
-    const cacheKey = kind === 'api_key' ? `k:${raw}` : raw;
-    const hit = this.entries.get(cacheKey);
-    if (hit) {
+    const key = probe(raw, kind);
+    const entry = this.entries.get(key);
+    if (entry !== undefined && entry.raw === raw && entry.kind === kind) {
       this.hits++;
-      return hit;
+      return entry.info;
     }
     this.misses++;
     const info = this.compute(raw, kind);
-    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(cacheKey, info);
+    if (entry === undefined && this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value as number);
+    this.entries.set(key, { raw, kind, info });
     return info;
   }
 

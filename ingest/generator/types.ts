@@ -30,7 +30,15 @@ export interface SyntheticRequest {
   /** Upstream cluster / host name carrying the track suffix, e.g. `orders-canary`. */
   upstream: string;
   consumerId: string | null;
+  /**
+   * Who answered a 401 / 403: the gateway's auth plugin (default; no upstream headers logged) or
+   * the upstream service itself (a release that rejects tokens; its deployment headers are logged).
+   */
+  rejectedBy?: 'gateway' | 'upstream';
 }
+
+/** Whether the gateway answered the request itself (an auth rejection it made), not the upstream. */
+export const answeredByGateway = (r: SyntheticRequest): boolean => (r.status === 401 || r.status === 403) && r.rejectedBy !== 'upstream';
 
 /** Writes synthetic requests in one gateway format; `variant` picks JSON vs text flavours. */
 export interface GatewayRenderer {

@@ -2,12 +2,13 @@
 // envelope `{"log_id": …, "data": {…}}`. Emits one TokenEvent per token exchange, refresh-token
 // revocation, rotation reuse or logout; every other documented event type is skipped. Auth0 logs no
 // refresh-token id: a rotating token is named `<familyId>#<tokenCounter>`, its position in its family.
-// Pure, never throws; a type code Auth0 does not document is rejected, so a new one shows up in the DLQ.
+// Pure, never throws; a type code this parser does not know (Auth0 adds codes) is skipped as
+// `unknown_event_type`: it carries no token event we understand, and the record is not broken.
 import { isObject, num, obj, str, type JsonObject } from '../fields.js';
 import { fail, guard, skip, type ParseResult } from '../parse-result.js';
 import type { TokenEvent, TokenEventType } from '../model.js';
 import { isoToMs } from '../time.js';
-import { blankTokenEvent, boundedId, boundedText, idField } from './canonical-token-event.js';
+import { UNKNOWN_EVENT_TYPE, blankTokenEvent, boundedId, boundedText, idField } from './idp-fields.js';
 import type { IdpParser } from './types.js';
 
 // Successful exchanges for tokens, from the per-type schemas of github.com/auth0/auth0-log-schemas
@@ -109,7 +110,7 @@ export const auth0Parser: IdpParser = {
       }
       if (type === 'slo') return ok(base('logout'));
       if (NO_TOKEN.has(type)) return skip(`auth0 ${type} carries no token event`);
-      return fail('invalid_field', `type: unknown Auth0 log type ${type.slice(0, 64)}`);
+      return skip(UNKNOWN_EVENT_TYPE);
     });
   },
 };

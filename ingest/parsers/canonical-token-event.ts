@@ -1,53 +1,13 @@
 // Consumes TokenEvents written as JSON in the canonical model (ARCHITECTURE.md; `ts` and `exp` as
-// epoch ms or ISO-8601) and emits them validated. Also exports the string bounds and the blank
-// event every IdP parser builds on, so all IdPs bound strings alike: identifiers over the schema's
-// 4096 characters are rejected (cutting one would forge another id), free text is truncated.
-// Guarantees: pure, never throws, unknown keys are rejected rather than silently dropped.
+// epoch ms or ISO-8601) and emits them validated, strings bounded as every IdP bounds them
+// (idp-fields.ts). Guarantees: pure, never throws, unknown keys are rejected rather than silently dropped.
 import { z } from 'zod';
-import { IDPS, TOKEN_EVENT_TYPES, tokenEventSchema, type IdpFormat, type TokenEvent, type TokenEventType } from '../model.js';
-import { isObject, str, type JsonObject } from '../fields.js';
+import { IDPS, TOKEN_EVENT_TYPES, tokenEventSchema, type TokenEvent } from '../model.js';
+import { isObject } from '../fields.js';
 import { FieldError, fail, guard, type ParseResult } from '../parse-result.js';
 import { epochToMs, isoToMs } from '../time.js';
+import { MAX_TEXT, blankTokenEvent, boundedText } from './idp-fields.js';
 import type { IdpParser } from './types.js';
-
-/** The schema's cap on every string field, in characters. */
-export const MAX_TEXT = 4096;
-
-/** An identifier, unchanged; longer than MAX_TEXT is `invalid_field`. */
-export function boundedId(value: string, path: string): string {
-  if (value.length > MAX_TEXT) throw new FieldError('invalid_field', `${path}: longer than ${MAX_TEXT} characters`);
-  return value;
-}
-
-/** An identifier field read with `str` (null when unset), bounded by `boundedId`. */
-export function idField(record: JsonObject, path: string): string | null {
-  const value = str(record, path);
-  return value === null ? null : boundedId(value, path);
-}
-
-/** Free text (reasons, error descriptions) cut to MAX_TEXT: its tail is never a lookup key. */
-export function boundedText(value: string | null): string | null {
-  return value !== null && value.length > MAX_TEXT ? value.slice(0, MAX_TEXT) : value;
-}
-
-/** A TokenEvent with every optional field empty, for parsers to spread their fields over. */
-export function blankTokenEvent(idp: IdpFormat, type: TokenEventType, ts: number, idpEventType: string | null): TokenEvent {
-  return {
-    ts,
-    idp,
-    type,
-    idpEventType,
-    tokenId: null,
-    refreshTokenId: null,
-    parentRefreshTokenId: null,
-    sessionId: null,
-    subject: null,
-    clientId: null,
-    ip: null,
-    exp: null,
-    reason: null,
-  };
-}
 
 const ID_FIELDS = ['tokenId', 'refreshTokenId', 'parentRefreshTokenId', 'sessionId', 'subject', 'clientId', 'ip'] as const;
 const idString = z.string().max(MAX_TEXT).nullable().optional();

@@ -2,12 +2,13 @@
 // returns them), admin events (AdminEventRepresentation) and the jboss-logging listener's key="value"
 // message inside a Quarkus JSON log line. Emits one TokenEvent per event that issues, refreshes, revokes
 // or ends tokens; logins, profile changes and unrelated admin events are skipped. Pure, never throws;
-// an event type Keycloak does not define is rejected, so a new one shows up in the DLQ.
+// an event type this parser does not know (newer Keycloak releases add types) is skipped as
+// `unknown_event_type`: it carries no token event we understand, and the record is not broken.
 import { at, isObject, obj, str, type JsonObject } from '../fields.js';
 import { FieldError, fail, guard, skip, type ParseResult } from '../parse-result.js';
 import type { TokenEvent, TokenEventType } from '../model.js';
 import { epochToMs, isoToMs } from '../time.js';
-import { blankTokenEvent, boundedId, boundedText, idField } from './canonical-token-event.js';
+import { UNKNOWN_EVENT_TYPE, blankTokenEvent, boundedId, boundedText, idField } from './idp-fields.js';
 import type { IdpParser } from './types.js';
 
 // Token endpoint grants that hand out tokens (org.keycloak.events.EventType; each grant class calls
@@ -128,7 +129,7 @@ function userEvent(record: JsonObject, ts: number): ParseResult<TokenEvent> {
     });
   }
   if (NO_TOKEN.has(type)) return skip(`keycloak ${type} carries no token event`);
-  return fail('invalid_field', `type: unknown Keycloak event type ${type.slice(0, 64)}`);
+  return skip(UNKNOWN_EVENT_TYPE);
 }
 
 function adminEvent(record: JsonObject, ts: number): ParseResult<TokenEvent> {
@@ -137,7 +138,8 @@ function adminEvent(record: JsonObject, ts: number): ParseResult<TokenEvent> {
   if (!OPERATIONS.has(operation)) return fail('invalid_field', `operationType: unknown Keycloak operation ${operation.slice(0, 64)}`);
   const resourceType = idField(record, 'resourceType');
   const path = str(record, 'resourcePath') ?? '';
-  const idpEventType = `admin:${operation}:${resourceType ?? ''}`;
+  // Bounded as a whole: a resourceType within the bound can still push the composed type past it.
+  const idpEventType = boundedId(`admin:${operation}:${resourceType ?? ''}`, 'resourceType');
   if (str(record, 'error') !== null) return skip(`keycloak admin ${operation} failed: nothing was revoked`);
   // The admin's own address: admin events describe the admin's request, not the token holder's.
   const base = (kind: TokenEventType): TokenEvent => ({

@@ -27,7 +27,7 @@
 import { FieldError, fail, guard, type ParseResult } from '../parse-result.js';
 import type { JsonObject } from '../fields.js';
 import { anyToMs, clfToMs, epochToMs } from '../time.js';
-import { emptyDraft, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
+import { emptyDraft, requestStart, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
 
 // combined: $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent
 // "$http_referer" "$http_user_agent"; then nothing (combined), "$http_x_forwarded_for" (main), or
@@ -93,7 +93,7 @@ function parseLine(line: string): ParseResult<AccessDraft> {
   if (status < 100) throw new FieldError('invalid_field', `status: ${m[5]} is not an HTTP status`);
   const latencyMs = m[11] === undefined || m[11] === '-' ? null : Math.round(Number(m[11]) * 1000);
   const end = clfTime(m[3]!);
-  const d = emptyDraft('nginx', latencyMs === null ? end : end - latencyMs, status);
+  const d = emptyDraft('nginx', requestStart(end, latencyMs, 'request_time'), status);
   d.latencyMs = latencyMs;
   d.clientIp = dash(m[1]!);
   d.consumerId = dash(m[2]!);
@@ -136,7 +136,7 @@ function parseJson(o: JsonObject): ParseResult<AccessDraft> {
   const seconds = num(o.request_time, 'request_time');
   const latencyMs = seconds === null ? null : Math.round(seconds * 1000);
   const end = endTime(o);
-  const d = emptyDraft('nginx', latencyMs === null ? end : end - latencyMs, status);
+  const d = emptyDraft('nginx', requestStart(end, latencyMs, 'request_time'), status);
   d.latencyMs = latencyMs;
   d.requestHeaders = requestHeaders;
   d.responseHeaders = upstreamHeaders ? Object.assign(upstreamHeaders, responseHeaders) : responseHeaders;

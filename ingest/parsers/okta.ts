@@ -2,12 +2,13 @@
 // Emits one TokenEvent per OAuth 2.0 access/refresh token grant, revocation and reuse detection, of
 // both the org (`app.oauth2.token.*`) and custom (`app.oauth2.as.token.*`) authorization servers, and
 // per `user.session.end`; every other event type is skipped. Pure, never throws; an `app.oauth2` token
-// event type this parser does not know is rejected, so a new one shows up in the DLQ instead of vanishing.
+// event type this parser does not know (Okta adds types) is skipped as `unknown_event_type`: it carries
+// no token event we understand, and the record is not broken.
 import { isObject, obj, str, type JsonObject } from '../fields.js';
 import { FieldError, fail, guard, skip, type ParseResult } from '../parse-result.js';
 import type { TokenEvent, TokenEventType } from '../model.js';
 import { isoToMs } from '../time.js';
-import { blankTokenEvent, boundedText, idField } from './canonical-token-event.js';
+import { UNKNOWN_EVENT_TYPE, blankTokenEvent, boundedText, idField } from './idp-fields.js';
 import type { IdpParser } from './types.js';
 
 // The token event types of Okta's event-type catalog, org and custom authorization server alike.
@@ -59,7 +60,7 @@ export const oktaParser: IdpParser = {
       const prefix = PREFIXES.find((p) => eventType.startsWith(p));
       if (!prefix) return skip(`okta ${eventType} carries no token event`);
       const kind = eventType.slice(prefix.length);
-      if (!KNOWN.has(kind)) return fail('invalid_field', `eventType: unknown Okta token event type ${eventType}`);
+      if (!KNOWN.has(kind)) return skip(UNKNOWN_EVENT_TYPE);
 
       const targets = targetsOf(record);
       const failed = outcome(record) === 'FAILURE';

@@ -6,7 +6,7 @@
 import { FieldError, fail, guard, type ParseResult } from '../parse-result.js';
 import { isObject, num, reqStr, status as statusField, str, type JsonObject } from '../fields.js';
 import { isoToMs } from '../time.js';
-import { emptyDraft, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
+import { emptyDraft, requestStart, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
 
 // Field names of tyk-pump's AnalyticsRecord: JSON tags since tyk-pump v1.5.0 (analytics/analytics.go),
 // Go's default field names before that.
@@ -175,7 +175,7 @@ function parseAnalytics(v: JsonObject): ParseResult<AccessDraft> {
   const end = isoToMs(reqStr(rec, k.timestamp));
   const latency = rec[k.latency];
   const total = (isObject(latency) ? num(latency, k.latencyTotal) : null) ?? num(rec, k.requestTime) ?? num(rec, KAFKA_REQUEST_TIME);
-  const draft = emptyDraft('tyk', Math.max(0, end - (total ?? 0)), statusField(rec, k.status));
+  const draft = emptyDraft('tyk', requestStart(end, total, k.latency), statusField(rec, k.status));
   draft.latencyMs = total;
   draft.method = str(rec, k.method);
   // original_path is the client's path before listen-path stripping; path may be a tracked-endpoint pattern.
@@ -225,7 +225,7 @@ function parseAccessLog(f: JsonObject): ParseResult<AccessDraft> {
   // logrus stamps the entry when RecordAccessLog runs, after the response (gateway/middleware.go).
   const end = isoToMs(time);
   const total = num(f, 'latency_total');
-  const draft = emptyDraft('tyk', Math.max(0, end - (total ?? 0)), statusField(f, 'status'));
+  const draft = emptyDraft('tyk', requestStart(end, total, 'latency_total'), statusField(f, 'status'));
   draft.latencyMs = total;
   draft.method = str(f, 'method');
   draft.url = str(f, 'original_path') ?? str(f, 'path');

@@ -3,7 +3,7 @@
 // fingerprinting, claims, auth outcome, deployment and client IP are decided once,
 // in ingest/normalize.ts, so every format behaves the same.
 import type { JsonObject } from '../fields.js';
-import type { ParseResult } from '../parse-result.js';
+import { FieldError, type ParseResult } from '../parse-result.js';
 import type { Claims, GatewayFormat, IdpFormat, TokenEvent, TokenKind, Track } from '../model.js';
 
 /** One input record: a JSON object, or a text line for the text formats. */
@@ -93,4 +93,14 @@ export function emptyDraft(gateway: GatewayFormat, ts: number, status: number): 
     track: null,
     consumerId: null,
   };
+}
+
+/**
+ * The request start of a format that logs the end and the duration: `end` minus `latencyMs`, in whole
+ * ms. A latency that is negative or reaches back before 1970 is corrupt, not a duration: `invalid_field`.
+ */
+export function requestStart(end: number, latencyMs: number | null, field: string): number {
+  if (latencyMs === null) return end;
+  if (!(latencyMs >= 0 && latencyMs <= end)) throw new FieldError('invalid_field', `${field}: ${latencyMs} ms is not a request duration`);
+  return Math.round(end - latencyMs);
 }

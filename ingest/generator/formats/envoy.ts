@@ -2,7 +2,7 @@
 // Istio's default text format, or an Istio-keyed JSON dictionary extended with the header
 // operators a user adds to log tokens and deployments (%REQ(AUTHORIZATION)%,
 // %RESP(WWW-AUTHENTICATE)%, %RESP(X-DEPLOYMENT-VERSION)%). Same request, same line.
-import type { GatewayRenderer, SyntheticRequest } from '../types.js';
+import { answeredByGateway, type GatewayRenderer, type SyntheticRequest } from '../types.js';
 
 const VARIANTS = ['json', 'text', 'istio'] as const;
 
@@ -90,7 +90,7 @@ interface Reply {
 // jwt_authn denials are local replies with %RESPONSE_CODE_DETAILS% jwt_authn_access_denied{<status
 // with spaces as underscores>}; an empty cluster gives 503 UH no_healthy_upstream (usage docs, flags).
 function reply(req: SyntheticRequest): Reply {
-  if (req.status === 401 || req.status === 403) {
+  if (answeredByGateway(req)) {
     const reason =
       req.rawToken === null
         ? 'Jwt_is_missing'

@@ -4,7 +4,7 @@
 // here is what a deployment gets after restoring it with custom_fields_by_lua:
 //   config.custom_fields_by_lua["request.headers.authorization"] = return kong.request.get_header("authorization")
 import { createHash } from 'node:crypto';
-import type { GatewayRenderer, SyntheticRequest } from '../types.js';
+import { answeredByGateway, type GatewayRenderer, type SyntheticRequest } from '../types.js';
 
 const VARIANTS = ['json'] as const;
 
@@ -24,7 +24,7 @@ function querystring(query: string | null): Record<string, string> {
 function record(r: SyntheticRequest): Record<string, unknown> {
   const uri = r.query ? `${r.path}?${r.query}` : r.path;
   // Auth plugins answer 401 / 403 themselves; everything else reached the upstream.
-  const fromKong = r.status === 401 || r.status === 403;
+  const fromKong = answeredByGateway(r);
   const authenticated = r.rawToken !== null && !fromKong;
   const requestHeaders: Record<string, string> = { host: r.host, 'user-agent': r.userAgent, accept: '*/*' };
   if (r.rawToken !== null && r.tokenIn === 'authorization') requestHeaders.authorization = `Bearer ${r.rawToken}`;

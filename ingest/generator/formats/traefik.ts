@@ -2,7 +2,7 @@
 // in key order, headers kept with accessLog.fields.headers.defaultMode=keep, so the
 // Authorization header appears as request_Authorization) or the default `common` CLF.
 // Same request, same line.
-import type { GatewayRenderer, SyntheticRequest } from '../types.js';
+import { answeredByGateway, type GatewayRenderer, type SyntheticRequest } from '../types.js';
 
 const VARIANTS = ['json', 'clf'] as const;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

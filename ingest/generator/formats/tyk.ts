@@ -3,7 +3,7 @@
 // raw_response hold the base64 wire-format messages), or `logfmt`, the Gateway access log
 // (https://tyk.io/docs/api-management/logs/access-logs, all fields, RFC 3339 text formatter).
 import { createHash } from 'node:crypto';
-import type { GatewayRenderer, SyntheticRequest } from '../types.js';
+import { answeredByGateway, type GatewayRenderer, type SyntheticRequest } from '../types.js';
 
 const VARIANTS = ['analytics', 'logfmt'] as const;
 
@@ -56,7 +56,7 @@ function rawResponse(r: SyntheticRequest): string {
   const body = failed ? `{\n    "error": "${errorMessage(r)}"\n}` : '{"id":42,"status":"shipped"}';
   const lines = [`HTTP/1.1 ${r.status} ${REASONS[r.status] ?? 'Status'}`, `Content-Length: ${Buffer.byteLength(body)}`, 'Content-Type: application/json'];
   if (r.wwwAuthenticate !== null) lines.push(`Www-Authenticate: ${r.wwwAuthenticate}`);
-  if (!failed || r.status >= 500) lines.push(`X-Deployment-Track: ${r.track}`, `X-Deployment-Version: ${r.version}`);
+  if (!answeredByGateway(r) && (!failed || r.status >= 500 || r.rejectedBy === 'upstream')) lines.push(`X-Deployment-Track: ${r.track}`, `X-Deployment-Version: ${r.version}`);
   return Buffer.from(`${lines.join('\r\n')}\r\n\r\n${body}`).toString('base64');
 }
 

@@ -1,0 +1,99 @@
+// The detection engine: StreamEvents in (any order within the allowed lateness), findings
+// out. Orders events by event time, runs every detector on each event before the
+// lifecycle store folds it in, ticks the detectors at each minute of stream time, applies
+// the guardrails, and keeps the latest version of each finding by id.
+import { z } from 'zod';
+import type { Metrics } from '../common/metrics.js';
+import { LifecycleStore, lifecycleConfigSchema } from '../lifecycle/store.js';
+import type { StoreState } from '../lifecycle/store.js';
+import { ReorderBuffer } from '../lifecycle/reorder.js';
+import type { StreamEvent } from '../lifecycle/stream-event.js';
+import type { Detector } from './detector.js';
+import { Guardrails } from './guardrails.js';
+import { createDetectors, detectorsConfigSchema } from './registry.js';
+import type { Finding } from './finding.js';
+
+export const analyzerConfigSchema = z
+  .object({
+    /** How far behind the newest event an event may arrive and still be ordered, ms. Default 30 s. */
+    allowedLatenessMs: z.number().int().nonnegative().default(30_000),
+    lifecycle: lifecycleConfigSchema.default(lifecycleConfigSchema.parse({})),
+    detectors: detectorsConfigSchema.default(detectorsConfigSchema.parse({})),
+  })
+  .strict();
+export type AnalyzerConfig = z.output<typeof analyzerConfigSchema>;
+
+const MINUTE = 60_000;
+// After a gap in the stream, tick at most this many empty minutes (a day), then jump.
+const MAX_TICKS_PER_GAP = 1440;
+
+/** Orders events, runs detectors and the store, collects findings. */
+export class Analyzer {
+  readonly store: LifecycleStore;
+  private readonly detectors: Detector[];
+  private readonly guardrails: Guardrails;
+  private readonly reorder: ReorderBuffer;
+  private readonly byId = new Map<string, Finding>();
+  private readonly released: StreamEvent[] = [];
+  private lastTick = -Infinity;
+  private readonly lateCounter: { value: number };
+  /** Called with each finding when it is raised or updated (same id). */
+  onFinding: ((f: Finding) => void) | null = null;
+
+  constructor(config: AnalyzerConfig, metrics: Metrics, restored?: StoreState) {
+    this.store = new LifecycleStore(config.lifecycle, metrics, restored);
+    this.detectors = createDetectors(config.detectors);
+    this.guardrails = new Guardrails(config.detectors.guardrails);
+    this.reorder = new ReorderBuffer(config.allowedLatenessMs);
+    this.lateCounter = metrics.counter('tokenwatch_lifecycle_late_events_total');
+  }
+
+  /** Feeds one event. */
+  push(e: StreamEvent): void {
+    const lateBefore = this.reorder.late;
+    this.reorder.push(e, this.released);
+    this.lateCounter.value += this.reorder.late - lateBefore;
+    this.flush();
+  }
+
+  /** End of input: releases held events and ticks the final minute. */
+  finish(): void {
+    this.reorder.drain(this.released);
+    this.flush();
+    if (Number.isFinite(this.lastTick)) this.tick(this.lastTick + MINUTE);
+  }
+
+  /** Every finding, latest version per id, by detection time then id. */
+  findings(): Finding[] {
+    return [...this.byId.values()].sort((a, b) => (a.detectedAt < b.detectedAt ? -1 : a.detectedAt > b.detectedAt ? 1 : a.id < b.id ? -1 : 1));
+  }
+
+  private flush(): void {
+    for (const e of this.released) this.process(e);
+    this.released.length = 0;
+  }
+
+  private process(e: StreamEvent): void {
+    const ts = e.event.ts;
+    const minute = Math.floor(ts / MINUTE) * MINUTE;
+    if (!Number.isFinite(this.lastTick)) this.lastTick = minute;
+    else if (minute > this.lastTick) {
+      const from = Math.max(this.lastTick + MINUTE, minute - (MAX_TICKS_PER_GAP - 1) * MINUTE);
+      for (let m = from; m <= minute; m += MINUTE) this.tick(m);
+    }
+    for (const d of this.detectors) for (const f of d.onEvent(e, this.store)) this.emit(f, ts);
+    this.store.apply(e);
+    this.store.advance(ts);
+  }
+
+  private tick(now: number): void {
+    this.lastTick = now;
+    for (const d of this.detectors) if (d.onTick) for (const f of d.onTick(now, this.store)) this.emit(f, now);
+  }
+
+  private emit(f: Finding, now: number): void {
+    this.guardrails.apply(f, now);
+    this.byId.set(f.id, f);
+    this.onFinding?.(f);
+  }
+}

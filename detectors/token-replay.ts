@@ -1,0 +1,120 @@
+// token_replay: one token used concurrently from clearly different clients. A client is a
+// network (/24, /48) plus a user-agent family. Two clients that differ in both, within the
+// window, are theft: high, revoke. The same UA family flapping between two IPv4 networks
+// is suspicious but explainable (a phone on wifi and cellular): medium alert. A NAT pool,
+// a sequential network handover and a dual-stack client switching IPv4 / IPv6 are silent.
+import { z } from 'zod';
+import type { AccessEvent } from '../ingest/model.js';
+import type { Detector } from './detector.js';
+import type { LifecycleStore, ClientKey } from '../lifecycle/store.js';
+import { C1_V6, C2_V6 } from '../lifecycle/token-table.js';
+import { compact, findingId, iso, type Finding, type Severity } from './finding.js';
+
+export const tokenReplayConfigSchema = z
+  .object({
+    /** How close in stream time two clients' uses must be to count as concurrent, ms. Default 5 minutes. */
+    windowMs: z.number().int().positive().default(5 * 60_000),
+  })
+  .strict();
+export type TokenReplayConfig = z.output<typeof tokenReplayConfigSchema>;
+
+interface Incident {
+  finding: Finding;
+  clients: Map<string, { network: string | null; uaFamily: string; firstSeen: number; lastSeen: number; requests: number }>;
+}
+
+/** Creates the token_replay detector. */
+export function createTokenReplay(config: TokenReplayConfig): Detector {
+  // Open incidents per token key: bounded by the tokens that actually show replay.
+  const incidents = new Map<string, Incident>();
+  return {
+    kind: 'token_replay',
+    onEvent(e, store) {
+      if (e.source !== 'access') return [];
+      const key = (e.event.claims?.jti ?? e.event.tokenFp) as string | null;
+      const slot = store.find(key);
+      if (slot < 0) return [];
+      const client = store.clientOf(e.event);
+      const open = incidents.get(key!);
+      const verdict = judge(store, slot, client, e.event.ts, config.windowMs);
+      if (!verdict && !open) return [];
+      const incident = open ?? start(key!, e.event, store, slot);
+      if (!open) incidents.set(key!, incident);
+      record(incident, client, e.event);
+      if (verdict && rank(verdict) > rank(incident.finding.severity)) incident.finding.severity = verdict;
+      update(incident, e.event);
+      if (incidents.size > 10_000) incidents.delete(incidents.keys().next().value as string);
+      return [incident.finding];
+    },
+  };
+}
+
+const rank = (s: Severity): number => ['low', 'medium', 'high', 'critical'].indexOf(s);
+
+// Compares this request's client with the token's two most recent other clients.
+function judge(store: LifecycleStore, slot: number, c: ClientKey, ts: number, windowMs: number): Severity | null {
+  const t = store.tokens;
+  const flags = t.flags[slot]!;
+  let verdict: Severity | null = null;
+  const others: Array<[number, number, number, boolean, number]> = [];
+  if (t.clientCount[slot]! >= 1) others.push([t.c1Net[slot]!, t.c1Ua[slot]!, t.c1Last[slot]!, (flags & C1_V6) !== 0, t.c1First[slot]!]);
+  if (t.clientCount[slot]! >= 2) others.push([t.c2Net[slot]!, t.c2Ua[slot]!, t.c2Last[slot]!, (flags & C2_V6) !== 0, t.c2First[slot]!]);
+  const mine = others.find(([net, ua]) => net === c.net && ua === c.ua);
+  for (const [net, ua, last, v6] of others) {
+    if (net === c.net || ts - last > windowMs) continue;
+    if (ua !== c.ua) verdict = 'high';
+    // Same UA family: a handover is sequential; coming back to an earlier network after the
+    // other one was used is flapping, unless it is the same dual-stack host's v4 / v6 pair.
+    else if (mine !== undefined && mine[2] < last && v6 === c.v6 && verdict === null) verdict = 'medium';
+  }
+  return verdict;
+}
+
+function start(key: string, e: AccessEvent, store: LifecycleStore, slot: number): Incident {
+  const finding: Finding = compact({
+    id: findingId('token_replay', key),
+    kind: 'token_replay',
+    severity: 'medium',
+    action: 'alert',
+    detectedAt: iso(e.ts),
+    firstEventAt: iso(store.tokens.firstUse[slot]!),
+    tokenFp: e.tokenFp ?? undefined,
+    jti: e.claims?.jti ?? undefined,
+    sessionId: e.claims?.sid ?? store.sessionOf(slot) ?? undefined,
+    subject: e.claims?.sub ?? undefined,
+    service: e.deployment.service ?? undefined,
+    version: e.deployment.version ?? undefined,
+    track: e.deployment.track ?? undefined,
+    summary: '',
+    evidence: {},
+  }) as Finding;
+  return { finding, clients: new Map() };
+}
+
+function record(incident: Incident, c: ClientKey, e: AccessEvent): void {
+  const id = `${c.network}|${c.family}`;
+  const seen = incident.clients.get(id);
+  if (seen) {
+    seen.lastSeen = e.ts;
+    seen.requests++;
+  } else if (incident.clients.size < 16) {
+    incident.clients.set(id, { network: c.network, uaFamily: c.family, firstSeen: e.ts, lastSeen: e.ts, requests: 1 });
+  }
+}
+
+function update(incident: Incident, e: AccessEvent): void {
+  const f = incident.finding;
+  const high = f.severity === 'high' || f.severity === 'critical';
+  f.action = high ? 'revoke' : 'alert';
+  const clients = [...incident.clients.values()];
+  const networks = new Set(clients.map((c) => c.network)).size;
+  const families = new Set(clients.map((c) => c.uaFamily)).size;
+  f.summary = high
+    ? `Token ${f.jti ?? f.tokenFp} was used concurrently from ${networks} networks by ${families} different client types (${clients.map((c) => c.uaFamily).join(', ')}): likely stolen and replayed.`
+    : `Token ${f.jti ?? f.tokenFp} alternated between ${networks} networks with the same client type within minutes: possible replay, or a device flapping between networks.`;
+  f.evidence = {
+    clients,
+    lastRequest: { ts: iso(e.ts), requestId: e.requestId, clientIp: e.clientIp, userAgent: e.userAgent, path: e.path, status: e.status },
+    lastEventAt: iso(e.ts),
+  };
+}
