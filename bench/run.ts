@@ -4,12 +4,16 @@ import { cpus, totalmem } from 'node:os';
 import { ingestBench } from './ingest.bench.js';
 import { table } from './timing.js';
 import { lifecycleMemoryBench } from './lifecycle-memory.bench.js';
+import { analyzeBench } from './analyze.bench.js';
 
 const records = Number(process.env.BENCH_RECORDS ?? 50_000);
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 console.log(`machine: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
 console.log(`command: npm run bench (BENCH_RECORDS=${records})\n`);
 console.log(table(ingestBench(records)));
+console.log('');
+const formats: Array<[string, string]> = [['kong', 'json'], ['envoy', 'json'], ['nginx', 'json'], ['nginx', 'combined']];
+console.log(table(analyzeBench(Number(process.env.BENCH_MINUTES ?? 30), formats)));
 
 const memory = lifecycleMemoryBench(Number(process.env.BENCH_TOKENS ?? 1_000_000));
 console.log(`\nlifecycle store: ${memory.tracked.toLocaleString('en-US')} live tokens, ${Math.round(memory.bytesPerToken)} bytes of heap + buffers per tracked token (target <= 256)`);

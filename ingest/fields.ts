@@ -24,7 +24,14 @@ const unset = (v: unknown): boolean => v === undefined || v === null || v === ''
 
 /** A string field (numbers and booleans are stringified); null when unset. */
 export function str(obj: JsonObject, path: string): string | null {
-  const v = at(obj, path);
+  return strValue(at(obj, path), path);
+}
+
+/**
+ * str() of a value the parser loaded itself: `o.method` is a named property load, cheaper on every
+ * record than the lookup by a key string that str() makes. `path` names the field in a rejection.
+ */
+export function strValue(v: unknown, path: string): string | null {
   if (unset(v)) return null;
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
@@ -40,7 +47,11 @@ export function reqStr(obj: JsonObject, path: string): string {
 
 /** A numeric field (numeric strings accepted); null when unset. */
 export function num(obj: JsonObject, path: string): number | null {
-  const v = at(obj, path);
+  return numValue(at(obj, path), path);
+}
+
+/** num() of a value the parser loaded itself (see strValue). */
+export function numValue(v: unknown, path: string): number | null {
   if (unset(v)) return null;
   const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
   if (!Number.isFinite(n)) throw new FieldError('invalid_field', `${path}: expected a number, got ${typeName(v)}`);

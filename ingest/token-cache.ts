@@ -19,8 +19,8 @@ interface Entry {
 
 // Chars of a token's tail and middle the probe reads: a JWT's tail is its signature, an opaque
 // token's is random, and the middle tells apart tokens that share a suffix (unsigned JWTs).
-const PROBE_TAIL = 32;
-const PROBE_MIDDLE = 16;
+const PROBE_TAIL = 16;
+const PROBE_MIDDLE = 8;
 
 /**
  * A number standing for a token, read from its length and a few dozen chars. V8 hashes a string

@@ -74,7 +74,9 @@ export interface StoreState {
 /** The lifecycle store: token table, sessions, refresh families, subject revocations. */
 export class LifecycleStore {
   readonly state: StoreState;
-  private readonly uaCache = new Map<string, string>();
+  private readonly uaCache = new Map<string, { name: string; hash: number }>();
+  private readonly netCache = new Map<string, { network: string | null; hash: number; v6: boolean }>();
+  private lastClient: { event: AccessEvent | null; key: ClientKey } = { event: null, key: { net: 0, ua: 0, v6: false, network: null, family: 'none' } };
   private readonly evictions: { expired: { value: number }; lru: { value: number } };
 
   constructor(
@@ -121,15 +123,28 @@ export class LifecycleStore {
 
   /** The client of a request, reduced to what the store compares. */
   clientOf(e: AccessEvent): ClientKey {
-    const network = networkPrefix(e.clientIp);
+    // Detectors and the store ask about the same event in turn; addresses and user agents
+    // repeat across requests: both are worth remembering (bounded caches).
+    if (this.lastClient.event === e) return this.lastClient.key;
+    const ip = e.clientIp ?? '';
+    let net = this.netCache.get(ip);
+    if (net === undefined) {
+      const network = networkPrefix(e.clientIp);
+      net = { network, hash: network === null ? 0 : hash32(network), v6: isIpv6(e.clientIp) };
+      if (this.netCache.size > 100_000) this.netCache.clear();
+      this.netCache.set(ip, net);
+    }
     const ua = e.userAgent ?? '';
     let family = this.uaCache.get(ua);
     if (family === undefined) {
-      family = uaFamily(e.userAgent);
+      const name = uaFamily(e.userAgent);
+      family = { name, hash: hash32(name) };
       if (this.uaCache.size > 10_000) this.uaCache.clear();
       this.uaCache.set(ua, family);
     }
-    return { net: network === null ? 0 : hash32(network), ua: hash32(family), v6: isIpv6(e.clientIp), network, family };
+    const key = { net: net.hash, ua: family.hash, v6: net.v6, network: net.network, family: family.name };
+    this.lastClient = { event: e, key };
+    return key;
   }
 
   /** The earliest revocation that applies to `slot` (issued before it), or null. */

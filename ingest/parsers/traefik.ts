@@ -4,7 +4,7 @@
 // origin_<Header> fields kept by accessLog.fields.headers). Emits one AccessDraft per record.
 // Pure and total: bad input becomes a DLQ reason, never an exception.
 import type { JsonObject } from '../fields.js';
-import { isObject, num, str } from '../fields.js';
+import { isObject, numValue, strValue } from '../fields.js';
 import { anyToMs, clfToMs } from '../time.js';
 import { FieldError, fail, guard, type ParseResult } from '../parse-result.js';
 import { emptyDraft, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
@@ -74,26 +74,28 @@ function parseJson(v: JsonObject): ParseResult<AccessDraft> {
   const start = v.StartUTC ?? v.StartLocal;
   if (start === undefined || start === null || start === '') throw new FieldError('missing_field', 'StartUTC: missing');
   if (typeof start !== 'string') throw new FieldError('invalid_timestamp', 'StartUTC: expected an RFC 3339 string');
-  const code = num(v, 'DownstreamStatus') ?? num(v, 'OriginStatus');
+  const code = numValue(v.DownstreamStatus, 'DownstreamStatus') ?? numValue(v.OriginStatus, 'OriginStatus');
   if (code === null) throw new FieldError('missing_field', 'DownstreamStatus: missing');
   const d = emptyDraft('traefik', anyToMs(start), statusOf(code));
-  d.method = str(v, 'RequestMethod');
-  d.url = str(v, 'RequestPath');
-  d.host = str(v, 'RequestHost') ?? str(v, 'RequestAddr');
-  const duration = num(v, 'Duration');
+  d.method = strValue(v.RequestMethod, 'RequestMethod');
+  d.url = strValue(v.RequestPath, 'RequestPath');
+  d.host = strValue(v.RequestHost, 'RequestHost') ?? strValue(v.RequestAddr, 'RequestAddr');
+  const duration = numValue(v.Duration, 'Duration');
   d.latencyMs = duration === null ? null : duration / 1e6;
   // Traefik 1.x names: FrontendName / BackendName / BackendURL.
-  d.route = str(v, 'RouterName') ?? str(v, 'FrontendName');
-  d.service = str(v, 'KubernetesServiceName') ?? serviceName(str(v, 'ServiceName') ?? str(v, 'BackendName'));
+  d.route = strValue(v.RouterName, 'RouterName') ?? strValue(v.FrontendName, 'FrontendName');
+  d.service =
+    strValue(v.KubernetesServiceName, 'KubernetesServiceName') ??
+    serviceName(strValue(v.ServiceName, 'ServiceName') ?? strValue(v.BackendName, 'BackendName'));
   d.upstream = namedUpstream(urlOf(v.ServiceURL ?? v.BackendURL));
   // BasicAuth, DigestAuth and ForwardAuth record the authenticated user here
   // (pkg/middlewares/auth/basic_auth.go); otherwise it is the URL's user info.
-  d.consumerId = str(v, 'ClientUsername');
+  d.consumerId = strValue(v.ClientUsername, 'ClientUsername');
   readHeaders(v, d);
   d.userAgent = d.requestHeaders['user-agent'] ?? null;
   d.requestId = d.requestHeaders['x-request-id'] ?? null;
-  const addr = str(v, 'ClientAddr');
-  const host = str(v, 'ClientHost');
+  const addr = strValue(v.ClientAddr, 'ClientAddr');
+  const host = strValue(v.ClientHost, 'ClientHost');
   d.clientIp = addr ?? host;
   // ClientHost is overwritten with the X-Forwarded-For header when present (logger.go), so a
   // ClientHost that differs from ClientAddr's host is the forwarded chain, not the peer.
@@ -196,7 +198,11 @@ function urlOf(raw: unknown): string | null {
 /** A backend URL as an upstream name, unless its host is an IP literal (a pod or container address names nothing). */
 function namedUpstream(url: string | null): string | null {
   if (url === null) return null;
-  const host = hostOf(url.replace(SCHEME, '').split('/')[0]!);
+  // The authority: after `scheme://` (the first `://`, when the URL opens with a scheme), up to the path.
+  const sep = url.indexOf('://');
+  const from = sep > 0 && SCHEME.test(url) ? sep + 3 : 0;
+  const slash = url.indexOf('/', from);
+  const host = hostOf(url.slice(from, slash < 0 ? url.length : slash));
   // hostOf leaves IPv6 literals bare, and only they contain a colon.
   return host.length === 0 || IPV4.test(host) || host.includes(':') ? null : url;
 }

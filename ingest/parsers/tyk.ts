@@ -85,16 +85,23 @@ interface RawHttp {
 }
 
 // Go canonicalises header names (textproto.CanonicalMIMEHeaderKey), so few distinct spellings
-// recur: their lower-case forms are remembered (bounded) instead of recomputed per record.
-const LOWER_NAMES = new Map<string, string>();
-const MAX_LOWER_NAMES = 4096;
+// recur. A fixed table, slotted by a name's length and first and last chars, remembers each spelling
+// and its lower-case form; a remembered name is matched where it stands, neither sliced nor hashed.
+// Names that share a slot replace each other, which costs only a recomputation.
+const NAME_SLOTS = 512;
+const SPELLINGS: Array<string | undefined> = new Array<string | undefined>(NAME_SLOTS);
+const LOWER_NAMES: string[] = new Array<string>(NAME_SLOTS);
 
-function lowerName(raw: string): string {
-  let lower = LOWER_NAMES.get(raw);
-  if (lower === undefined) {
-    lower = raw.trim().toLowerCase();
-    if (LOWER_NAMES.size < MAX_LOWER_NAMES) LOWER_NAMES.set(raw, lower);
-  }
+/** The lower-cased, trimmed header name that `text` holds from `start` to `end`. */
+function lowerName(text: string, start: number, end: number): string {
+  const length = end - start;
+  const slot = (length * 31 + text.charCodeAt(start) * 7 + text.charCodeAt(end - 1)) & (NAME_SLOTS - 1);
+  const spelling = SPELLINGS[slot];
+  if (spelling !== undefined && spelling.length === length && text.startsWith(spelling, start)) return LOWER_NAMES[slot]!;
+  const raw = text.slice(start, end);
+  const lower = raw.trim().toLowerCase();
+  SPELLINGS[slot] = raw;
+  LOWER_NAMES[slot] = lower;
   return lower;
 }
 
@@ -142,7 +149,7 @@ function readRawHttp(raw: string, startLine: RegExp, skip: string | null): RawHt
     if (next < 0 || next > headEnd) next = headEnd;
     const colon = text.indexOf(':', pos);
     if (colon > pos && colon < next) {
-      const name = lowerName(text.slice(pos, colon));
+      const name = lowerName(text, pos, colon);
       if (name !== skip) {
         // Header.Write emits "Name: value\r\n".
         let from = colon + 1;
