@@ -17,10 +17,14 @@ export const DLQ_REASONS = [
 ] as const;
 export type DlqReason = (typeof DLQ_REASONS)[number];
 
+/** Why a valid record carries no event; a metric label, so a closed set (the record's own words go in `detail`). */
+export const SKIP_REASONS = ['no_token_event', 'unknown_event_type', 'failed_operation', 'not_http', 'control_message'] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
 /** A parsed event, a valid record that carries no event (skipped, counted), or a rejection. */
 export type ParseResult<T> =
   | { ok: true; event: T }
-  | { ok: true; event: null; skipped: string }
+  | { ok: true; event: null; skipped: SkipReason; detail: string }
   | { ok: false; reason: DlqReason; detail: string };
 
 export const fail = (reason: DlqReason, detail: string): { ok: false; reason: DlqReason; detail: string } => ({
@@ -29,7 +33,12 @@ export const fail = (reason: DlqReason, detail: string): { ok: false; reason: Dl
   detail,
 });
 
-export const skip = (skipped: string): { ok: true; event: null; skipped: string } => ({ ok: true, event: null, skipped });
+export const skip = (skipped: SkipReason, detail: string = skipped): { ok: true; event: null; skipped: SkipReason; detail: string } => ({
+  ok: true,
+  event: null,
+  skipped,
+  detail,
+});
 
 /** Thrown inside a parser by the field readers; the parser's wrapper turns it into a rejection. */
 export class FieldError extends Error {

@@ -109,7 +109,7 @@ export const auth0Parser: IdpParser = {
         return ok({ ...base('revoked'), refreshTokenId: idField(details, 'credential_id') });
       }
       if (type === 'slo') return ok(base('logout'));
-      if (NO_TOKEN.has(type)) return skip(`auth0 ${type} carries no token event`);
+      if (NO_TOKEN.has(type)) return skip('no_token_event', `auth0 ${type} carries no token event`);
       return skip(UNKNOWN_EVENT_TYPE);
     });
   },

@@ -88,7 +88,7 @@ export const awsApigwParser: GatewayParser = {
     if (record.kind !== 'json') return fail('format_mismatch', 'aws-apigw access logs are JSON objects, got a text line');
     return guard(() => {
       const o = record.value;
-      if (o.messageType === 'CONTROL_MESSAGE') return skip('CloudWatch Logs control message');
+      if (o.messageType === 'CONTROL_MESSAGE') return skip('control_message', 'CloudWatch Logs control message');
       if (o.messageType === 'DATA_MESSAGE' && Array.isArray(o.logEvents)) {
         // A subscription message batches log events; one record must carry one request.
         if (o.logEvents.length !== 1) {

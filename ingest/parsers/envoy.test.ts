@@ -179,7 +179,7 @@ describe('envoy documented samples', () => {
 
   it('skips the TCP proxy record instead of dead-lettering it', () => {
     const result = envoyParser.parse(recordOf(lines[4]!));
-    expect(result).toEqual({ ok: true, event: null, skipped: 'Envoy TCP proxy record, not an HTTP request' });
+    expect(result).toEqual({ ok: true, event: null, skipped: 'not_http', detail: 'Envoy TCP proxy record, not an HTTP request' });
   });
 
   it('decodes the claims of a logged JWT and never outputs the token', () => {

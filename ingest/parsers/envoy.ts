@@ -69,7 +69,7 @@ function parseText(line: string): ParseResult<AccessDraft> {
   const ts = anyToMs(m[1]!);
   const method = dash(m[2]!);
   const url = dash(m[3]!);
-  if (method === null && url === null && dash(m[4]!) === null) return skip('Envoy TCP proxy record, not an HTTP request');
+  if (method === null && url === null && dash(m[4]!) === null) return skip('not_http', 'Envoy TCP proxy record, not an HTTP request');
   const d = emptyDraft('envoy', ts, statusOf(m[5]!));
   d.method = method;
   d.url = url;
@@ -100,7 +100,7 @@ function parseJson(v: JsonObject): ParseResult<AccessDraft> {
   const ts = startTime(v);
   const method = strValue(v.method, 'method') ?? strValue(v[':method'], ':method');
   const url = strValue(v.path, 'path') ?? strValue(v['x-envoy-origin-path'], 'x-envoy-origin-path') ?? strValue(v[':path'], ':path');
-  if (method === null && url === null && strValue(v.protocol, 'protocol') === null) return skip('Envoy TCP proxy record, not an HTTP request');
+  if (method === null && url === null && strValue(v.protocol, 'protocol') === null) return skip('not_http', 'Envoy TCP proxy record, not an HTTP request');
   const code = v.response_code ?? v.status;
   if (code === undefined || code === null || code === '-') throw new FieldError('missing_field', 'response_code: missing');
   const d = emptyDraft('envoy', ts, statusOf(code));

@@ -10,7 +10,7 @@ import type { IdpFormat, TokenEvent, TokenEventType } from '../model.js';
  * The skip reason of a well-formed record whose event type the parser does not know (a newer IdP
  * release): fixed, not the type itself, because skip reasons are metric labels and must stay bounded.
  */
-export const UNKNOWN_EVENT_TYPE = 'unknown_event_type';
+export const UNKNOWN_EVENT_TYPE = 'unknown_event_type' as const;
 
 /** The schema's cap on every string field, in characters. */
 export const MAX_TEXT = 4096;

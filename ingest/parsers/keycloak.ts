@@ -128,7 +128,7 @@ function userEvent(record: JsonObject, ts: number): ParseResult<TokenEvent> {
       reason: boundedText(reason ?? str(record, 'error')),
     });
   }
-  if (NO_TOKEN.has(type)) return skip(`keycloak ${type} carries no token event`);
+  if (NO_TOKEN.has(type)) return skip('no_token_event', `keycloak ${type} carries no token event`);
   return skip(UNKNOWN_EVENT_TYPE);
 }
 
@@ -140,7 +140,7 @@ function adminEvent(record: JsonObject, ts: number): ParseResult<TokenEvent> {
   const path = str(record, 'resourcePath') ?? '';
   // Bounded as a whole: a resourceType within the bound can still push the composed type past it.
   const idpEventType = boundedId(`admin:${operation}:${resourceType ?? ''}`, 'resourceType');
-  if (str(record, 'error') !== null) return skip(`keycloak admin ${operation} failed: nothing was revoked`);
+  if (str(record, 'error') !== null) return skip('failed_operation', `keycloak admin ${operation} failed: nothing was revoked`);
   // The admin's own address: admin events describe the admin's request, not the token holder's.
   const base = (kind: TokenEventType): TokenEvent => ({
     ...blankTokenEvent('keycloak', kind, ts, idpEventType),
@@ -156,7 +156,7 @@ function adminEvent(record: JsonObject, ts: number): ParseResult<TokenEvent> {
   // UserResource.revokeConsent: DELETE users/{id}/consents/{clientId} revokes consent and offline tokens.
   m = /^users\/([^/]+)\/consents\/([^/]+)$/.exec(path);
   if (operation === 'ACTION' && m) return ok({ ...base('revoked'), subject: boundedSegment(m[1]!), clientId: boundedSegment(m[2]!) });
-  return skip(`keycloak admin ${operation} ${resourceType ?? ''} ${path.slice(0, 64)} revokes no token`.replace(/ +/g, ' '));
+  return skip('no_token_event', `keycloak admin ${operation} ${resourceType ?? ''} ${path.slice(0, 64)} revokes no token`.replace(/ +/g, ' '));
 }
 
 /** A path segment as an id; `%`-escapes decoded (Keycloak logs the request URI's encoded path). */

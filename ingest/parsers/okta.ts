@@ -50,7 +50,7 @@ export const oktaParser: IdpParser = {
       const ts = isoToMs(published);
 
       if (eventType === 'user.session.end') {
-        if (outcome(record) === 'FAILURE') return skip('okta user.session.end failed: the session stands');
+        if (outcome(record) === 'FAILURE') return skip('failed_operation', 'okta user.session.end failed: the session stands');
         const actor = obj(record, 'actor');
         return ok({
           ...base(record, 'logout', ts, eventType, []),
@@ -58,7 +58,7 @@ export const oktaParser: IdpParser = {
         });
       }
       const prefix = PREFIXES.find((p) => eventType.startsWith(p));
-      if (!prefix) return skip(`okta ${eventType} carries no token event`);
+      if (!prefix) return skip('no_token_event', `okta ${eventType} carries no token event`);
       const kind = eventType.slice(prefix.length);
       if (!KNOWN.has(kind)) return skip(UNKNOWN_EVENT_TYPE);
 
@@ -70,11 +70,11 @@ export const oktaParser: IdpParser = {
       const reason = boundedText(str(record, 'outcome.reason'));
 
       if (kind === 'detect_reuse') return ok({ ...base(record, 'reuse_detected', ts, eventType, targets), refreshTokenId: refresh?.id ?? null, reason });
-      if (kind === 'grant.id_token') return skip(`okta ${eventType}: an ID token is not a bearer token for APIs`);
+      if (kind === 'grant.id_token') return skip('no_token_event', `okta ${eventType}: an ID token is not a bearer token for APIs`);
       if (failed) {
         return ok({ ...base(record, 'error', ts, eventType, targets), tokenId: access?.id ?? null, refreshTokenId: refresh?.id ?? null, reason });
       }
-      if (kind === 'grant') return skip(`okta ${eventType} succeeded without naming a token`);
+      if (kind === 'grant') return skip('no_token_event', `okta ${eventType} succeeded without naming a token`);
       if (kind === 'grant.access_token' || kind === 'grant.refresh_token') {
         // A refresh logs the same grant events as a first issue, told apart by debugData.grantType.
         const type = grantType === 'refresh_token' ? 'refreshed' : 'issued';

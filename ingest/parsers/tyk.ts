@@ -4,7 +4,7 @@
 // only up to their header block (at most 64 KiB) to read Authorization, WWW-Authenticate
 // and deployment headers. Sources are cited beside each rule below.
 import { FieldError, fail, guard, type ParseResult } from '../parse-result.js';
-import { isObject, num, reqStr, status as statusField, str, type JsonObject } from '../fields.js';
+import { isObject, num, numValue, reqStr, status as statusField, str, strValue, type JsonObject } from '../fields.js';
 import { isoToMs } from '../time.js';
 import { emptyDraft, requestStart, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
 
@@ -176,29 +176,34 @@ function keyId(apiKey: string | null): AccessDraft['tokenId'] {
 function parseAnalytics(v: JsonObject): ParseResult<AccessDraft> {
   const wrapped = v[STDOUT_FIELD];
   const rec = isObject(wrapped) ? wrapped : v;
+  // Fields are read as rec[k.method], not str(rec, k.method): each load site then sees one key and
+  // one record shape per stream, which V8 turns into a named property load.
   const k = rec.ResponseCode !== undefined ? PASCAL : SNAKE;
   // timestamp is taken when Tyk finishes the request (handler_success.go / handler_error.go
   // RecordHit), so the start is timestamp minus the total latency.
   const end = isoToMs(reqStr(rec, k.timestamp));
   const latency = rec[k.latency];
-  const total = (isObject(latency) ? num(latency, k.latencyTotal) : null) ?? num(rec, k.requestTime) ?? num(rec, KAFKA_REQUEST_TIME);
+  const total =
+    (isObject(latency) ? numValue(latency[k.latencyTotal], k.latencyTotal) : null) ??
+    numValue(rec[k.requestTime], k.requestTime) ??
+    numValue(rec[KAFKA_REQUEST_TIME], KAFKA_REQUEST_TIME);
   const draft = emptyDraft('tyk', requestStart(end, total, k.latency), statusField(rec, k.status));
   draft.latencyMs = total;
-  draft.method = str(rec, k.method);
+  draft.method = strValue(rec[k.method], k.method);
   // original_path is the client's path before listen-path stripping; path may be a tracked-endpoint pattern.
-  let url = str(rec, k.originalPath) ?? str(rec, k.rawPath) ?? str(rec, k.path);
+  let url = strValue(rec[k.originalPath], k.originalPath) ?? strValue(rec[k.rawPath], k.rawPath) ?? strValue(rec[k.path], k.path);
   // ip_address is request.RealIP: X-Real-IP, else the first X-Forwarded-For entry, else the peer.
-  draft.clientIp = str(rec, k.ip);
-  draft.userAgent = str(rec, k.userAgent);
+  draft.clientIp = strValue(rec[k.ip], k.ip);
+  draft.userAgent = strValue(rec[k.userAgent], k.userAgent);
   // host is r.URL.Host or the API's target host: the upstream Tyk proxied to.
-  draft.upstream = str(rec, k.host);
-  draft.route = str(rec, k.apiId);
-  draft.service = str(rec, k.apiName);
-  draft.consumerId = str(rec, k.alias) ?? str(rec, k.oauthId);
-  draft.tokenId = keyId(str(rec, k.apiKey));
+  draft.upstream = strValue(rec[k.host], k.host);
+  draft.route = strValue(rec[k.apiId], k.apiId);
+  draft.service = strValue(rec[k.apiName], k.apiName);
+  draft.consumerId = strValue(rec[k.alias], k.alias) ?? strValue(rec[k.oauthId], k.oauthId);
+  draft.tokenId = keyId(strValue(rec[k.apiKey], k.apiKey));
 
   // raw_request / raw_response exist only with detailed recording (enable_detailed_recording).
-  const rawRequest = str(rec, k.rawRequest);
+  const rawRequest = strValue(rec[k.rawRequest], k.rawRequest);
   // user_agent is the logged field; Go's Request.Write adds "Go-http-client/1.1" when the client sent none.
   const request = rawRequest === null ? null : readRawHttp(rawRequest, REQUEST_LINE, 'user-agent');
   if (request) {
@@ -215,7 +220,7 @@ function parseAnalytics(v: JsonObject): ParseResult<AccessDraft> {
   draft.url = url;
   draft.host = request?.headers.host ?? draft.upstream;
 
-  const rawResponse = str(rec, k.rawResponse);
+  const rawResponse = strValue(rec[k.rawResponse], k.rawResponse);
   const response = rawResponse === null ? null : readRawHttp(rawResponse, STATUS_LINE, null);
   if (response) {
     draft.responseHeaders = response.headers;

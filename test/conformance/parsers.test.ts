@@ -10,7 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { accessEventSchema, tokenEventSchema } from '../../ingest/model.js';
-import { DLQ_REASONS, fail, type ParseResult } from '../../ingest/parse-result.js';
+import { DLQ_REASONS, SKIP_REASONS, fail, type ParseResult } from '../../ingest/parse-result.js';
 import { isObject } from '../../ingest/fields.js';
 import { lineRecords } from '../../ingest/line.js';
 import { AccessRecordParser, GATEWAY_PARSERS, IDP_PARSERS } from '../../ingest/parsers/registry.js';
@@ -156,8 +156,9 @@ function malformed(result: unknown, schema: z.ZodType | null): string | null {
   }
   if (result.ok !== true) return `ok is ${JSON.stringify(result.ok)}`;
   if (result.event === null) {
-    if (keys !== 'event,ok,skipped') return `a skip with keys ${keys}`;
-    return typeof result.skipped === 'string' && result.skipped.length > 0 ? null : 'a skip without a reason';
+    if (keys !== 'detail,event,ok,skipped') return `a skip with keys ${keys}`;
+    if (!(SKIP_REASONS as readonly unknown[]).includes(result.skipped)) return `a skip with reason ${String(result.skipped)} outside SKIP_REASONS`;
+    return typeof result.detail === 'string' ? null : 'a skip whose detail is not a string';
   }
   if (keys !== 'event,ok') return `an event result with keys ${keys}`;
   if (!schema) return null;
