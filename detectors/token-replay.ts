@@ -8,7 +8,8 @@ import type { AccessEvent } from '../ingest/model.js';
 import type { Detector } from './detector.js';
 import type { LifecycleStore, ClientKey } from '../lifecycle/store.js';
 import { C1_V6, C2_V6 } from '../lifecycle/token-table.js';
-import { compact, findingId, iso, type Finding, type Severity } from './finding.js';
+import { iso, type Finding, type Severity } from './finding.js';
+import { lastRequest, OpenFindings, tokenFinding } from './token-finding.js';
 
 export const tokenReplayConfigSchema = z
   .object({
@@ -26,7 +27,7 @@ interface Incident {
 /** Creates the token_replay detector. */
 export function createTokenReplay(config: TokenReplayConfig): Detector {
   // Open incidents per token key: bounded by the tokens that actually show replay.
-  const incidents = new Map<string, Incident>();
+  const incidents = new OpenFindings<Incident>();
   return {
     kind: 'token_replay',
     onEvent(e, store) {
@@ -43,7 +44,6 @@ export function createTokenReplay(config: TokenReplayConfig): Detector {
       record(incident, client, e.event);
       if (verdict && rank(verdict) > rank(incident.finding.severity)) incident.finding.severity = verdict;
       update(incident, e.event);
-      if (incidents.size > 10_000) incidents.delete(incidents.keys().next().value as string);
       return [incident.finding];
     },
   };
@@ -71,23 +71,8 @@ function judge(store: LifecycleStore, slot: number, c: ClientKey, ts: number, wi
 }
 
 function start(key: string, e: AccessEvent, store: LifecycleStore, slot: number): Incident {
-  const finding: Finding = compact({
-    id: findingId('token_replay', key),
-    kind: 'token_replay',
-    severity: 'medium',
-    action: 'alert',
-    detectedAt: iso(e.ts),
-    firstEventAt: iso(store.tokens.firstUse[slot]!),
-    tokenFp: e.tokenFp ?? undefined,
-    jti: e.claims?.jti ?? undefined,
-    sessionId: e.claims?.sid ?? store.sessionOf(slot) ?? undefined,
-    subject: e.claims?.sub ?? undefined,
-    service: e.deployment.service ?? undefined,
-    version: e.deployment.version ?? undefined,
-    track: e.deployment.track ?? undefined,
-    summary: '',
-    evidence: {},
-  }) as Finding;
+  const finding = tokenFinding('token_replay', key, e, store, slot, store.tokens.firstUse[slot]!);
+  finding.severity = 'medium';
   return { finding, clients: new Map() };
 }
 
@@ -114,7 +99,7 @@ function update(incident: Incident, e: AccessEvent): void {
     : `Token ${f.jti ?? f.tokenFp} alternated between ${networks} networks with the same client type within minutes: possible replay, or a device flapping between networks.`;
   f.evidence = {
     clients,
-    lastRequest: { ts: iso(e.ts), requestId: e.requestId, clientIp: e.clientIp, userAgent: e.userAgent, path: e.path, status: e.status },
+    lastRequest: lastRequest(e),
     lastEventAt: iso(e.ts),
   };
 }

@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import type { Detector } from './detector.js';
 import { LifecycleStore } from '../lifecycle/store.js';
-import { compact, findingId, iso, type Finding } from './finding.js';
+import { iso, type Finding } from './finding.js';
+import { lastRequest, OpenFindings, tokenFinding } from './token-finding.js';
 
 export const useAfterExpiryConfigSchema = z
   .object({
@@ -16,7 +17,7 @@ export type UseAfterExpiryConfig = z.output<typeof useAfterExpiryConfigSchema>;
 
 /** Creates the use_after_expiry detector. */
 export function createUseAfterExpiry(config: UseAfterExpiryConfig): Detector {
-  const open = new Map<string, Finding>();
+  const open = new OpenFindings<Finding>();
   return {
     kind: 'use_after_expiry',
     onEvent(e, store) {
@@ -29,25 +30,9 @@ export function createUseAfterExpiry(config: UseAfterExpiryConfig): Detector {
       if (exp === null || Number.isNaN(exp) || ev.ts <= exp + config.clockSkewMs) return [];
       let f = open.get(key);
       if (!f) {
-        f = compact({
-          id: findingId('use_after_expiry', key),
-          kind: 'use_after_expiry',
-          severity: 'high',
-          action: 'alert',
-          detectedAt: iso(ev.ts),
-          firstEventAt: iso(ev.ts),
-          tokenFp: ev.tokenFp ?? undefined,
-          jti: ev.claims?.jti ?? undefined,
-          sessionId: ev.claims?.sid ?? (slot >= 0 ? store.sessionOf(slot) : null) ?? undefined,
-          subject: ev.claims?.sub ?? undefined,
-          service: ev.deployment.service ?? undefined,
-          version: ev.deployment.version ?? undefined,
-          track: ev.deployment.track ?? undefined,
-          summary: '',
-          evidence: { acceptedRequests: 0 },
-        }) as Finding;
+        f = tokenFinding('use_after_expiry', key, ev, store, slot, ev.ts);
+        f.evidence = { acceptedRequests: 0 };
         open.set(key, f);
-        if (open.size > 10_000) open.delete(open.keys().next().value as string);
       }
       const accepted = (f.evidence.acceptedRequests as number) + 1;
       const late = Math.round((ev.ts - exp) / 1000);
@@ -57,7 +42,7 @@ export function createUseAfterExpiry(config: UseAfterExpiryConfig): Detector {
         exp: iso(exp),
         clockSkewMs: config.clockSkewMs,
         secondsPastExpiry: late,
-        lastRequest: { ts: iso(ev.ts), requestId: ev.requestId, gateway: ev.gateway, path: ev.path, status: ev.status, clientIp: ev.clientIp },
+        lastRequest: lastRequest(ev),
         expFrom: ev.claims?.exp != null ? 'jwt_claim' : 'idp_event',
       };
       return [f];

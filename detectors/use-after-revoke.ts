@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import type { Detector } from './detector.js';
 import { LifecycleStore } from '../lifecycle/store.js';
-import { compact, findingId, iso, type Finding } from './finding.js';
+import { iso, type Finding } from './finding.js';
+import { lastRequest, OpenFindings, tokenFinding } from './token-finding.js';
 
 export const useAfterRevokeConfigSchema = z
   .object({
@@ -16,7 +17,7 @@ export type UseAfterRevokeConfig = z.output<typeof useAfterRevokeConfigSchema>;
 
 /** Creates the use_after_revoke detector. */
 export function createUseAfterRevoke(config: UseAfterRevokeConfig): Detector {
-  const open = new Map<string, Finding>();
+  const open = new OpenFindings<Finding>();
   return {
     kind: 'use_after_revoke',
     onEvent(e, store) {
@@ -29,25 +30,9 @@ export function createUseAfterRevoke(config: UseAfterRevokeConfig): Detector {
       if (revocation === null || ev.ts <= revocation.at + config.propagationGraceMs) return [];
       let f = open.get(key!);
       if (!f) {
-        f = compact({
-          id: findingId('use_after_revoke', key),
-          kind: 'use_after_revoke',
-          severity: 'high',
-          action: 'alert',
-          detectedAt: iso(ev.ts),
-          firstEventAt: iso(revocation.at),
-          tokenFp: ev.tokenFp ?? undefined,
-          jti: ev.claims?.jti ?? undefined,
-          sessionId: ev.claims?.sid ?? store.sessionOf(slot) ?? undefined,
-          subject: ev.claims?.sub ?? undefined,
-          service: ev.deployment.service ?? undefined,
-          version: ev.deployment.version ?? undefined,
-          track: ev.deployment.track ?? undefined,
-          summary: '',
-          evidence: { acceptedRequests: 0 },
-        }) as Finding;
+        f = tokenFinding('use_after_revoke', key!, ev, store, slot, revocation.at);
+        f.evidence = { acceptedRequests: 0 };
         open.set(key!, f);
-        if (open.size > 10_000) open.delete(open.keys().next().value as string);
       }
       const accepted = (f.evidence.acceptedRequests as number) + 1;
       const after = Math.round((ev.ts - revocation.at) / 1000);
@@ -59,7 +44,7 @@ export function createUseAfterRevoke(config: UseAfterRevokeConfig): Detector {
         family: store.familyOf(slot),
         propagationGraceMs: config.propagationGraceMs,
         secondsAfterRevocation: after,
-        lastRequest: { ts: iso(ev.ts), requestId: ev.requestId, gateway: ev.gateway, path: ev.path, status: ev.status, clientIp: ev.clientIp },
+        lastRequest: lastRequest(ev),
       };
       return [f];
     },

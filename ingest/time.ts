@@ -76,6 +76,31 @@ function rfc3339(s: string): number {
   return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
 }
 
+const code3 = (s: string, i: number): number => (s.charCodeAt(i) << 16) | (s.charCodeAt(i + 1) << 8) | s.charCodeAt(i + 2);
+const MONTH_OF_CODE: ReadonlyMap<number, number> = new Map(Object.entries(MONTHS).map(([name, m]) => [code3(name, 0), m]));
+const WEEKDAY_CODES: ReadonlySet<number> = new Set(['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].map((d) => code3(d, 0)));
+const UTC_CODE = code3('UTC', 0);
+
+/**
+ * Java's Date.toString() in UTC, `Thu May 04 03:50:06 UTC 2023` (Cognito writes exp / iat so), read
+ * by hand: Date.parse costs several times more on this shape. NaN for any other shape or an
+ * impossible date, for the caller to hand to Date.parse.
+ */
+export function javaUtcDateToMs(s: string): number {
+  if (s.length !== 28 || s.charCodeAt(3) !== 32 || s.charCodeAt(7) !== 32 || s.charCodeAt(10) !== 32 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58 || s.charCodeAt(19) !== 32 || s.charCodeAt(23) !== 32) {
+    return NaN;
+  }
+  const month = MONTH_OF_CODE.get(code3(s, 4));
+  if (month === undefined || !WEEKDAY_CODES.has(code3(s, 0)) || code3(s, 20) !== UTC_CODE) return NaN;
+  const year = two(s, 24) * 100 + two(s, 26);
+  const day = two(s, 8);
+  const hour = two(s, 11);
+  const minute = two(s, 14);
+  const second = two(s, 17);
+  if (!(year >= 1000 && day >= 1 && day <= daysIn(year, month + 1) && hour <= 23 && minute <= 59 && second <= 59)) return NaN;
+  return Date.UTC(year, month, day, hour, minute, second);
+}
+
 /** NGINX / Apache / Traefik CLF time: `10/Oct/2000:13:55:36 -0700`, optionally with `.123` ms. */
 export function clfToMs(raw: string): number {
   const m = /^(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?\s*([+-])(\d{2}):?(\d{2})$/.exec(raw);

@@ -37,7 +37,7 @@ import type { Claims, Track } from '../model.js';
 import { TRACKS } from '../model.js';
 import { FieldError, fail, guard, skip, type ParseResult } from '../parse-result.js';
 import { isObject, type JsonObject } from '../fields.js';
-import { clfToMs, epochToMs } from '../time.js';
+import { clfToMs, epochToMs, javaUtcDateToMs } from '../time.js';
 import { emptyDraft, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
 
 // `$context` namespaces: their members never stand for a top-level variable (authorizer.status is
@@ -47,20 +47,16 @@ const AWS_NAMESPACES: ReadonlySet<string> = new Set([
   'requestOverride', 'responseOverride',
 ]);
 
-type ClaimField = 'jti' | 'sub' | 'sid' | 'clientId' | 'iss' | 'aud' | 'exp' | 'iat';
-// In order of preference where two names give one field (azp before client_id, as jwt-claims does).
-const CLAIMS: ReadonlyArray<readonly [ClaimField, string]> = [
-  ['jti', 'jti'], ['sub', 'sub'], ['sid', 'sid'], ['clientId', 'azp'], ['clientId', 'client_id'], ['clientId', 'cid'],
-  ['iss', 'iss'], ['aud', 'aud'], ['exp', 'exp'], ['iat', 'iat'],
-];
+// The claims read, by their JWT names; azp, client_id and cid all give clientId (claimsOf).
+const CLAIM_NAME_LIST = ['jti', 'sub', 'sid', 'azp', 'client_id', 'cid', 'iss', 'aud', 'exp', 'iat'] as const;
 const camel = (c: string): string => c.split('_').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
 // Every flat key a claim is logged under, to the claim's name.
 const CLAIM_KEYS: ReadonlyMap<string, string> = new Map(
-  CLAIMS.flatMap(([, name]) =>
+  CLAIM_NAME_LIST.flatMap((name) =>
     [`authorizer.claims.${name}`, `authorizerClaims${camel(name)}`, `jwt${camel(name)}`, `claims.${name}`].map((k) => [k, name] as const),
   ),
 );
-const CLAIM_NAMES: ReadonlySet<string> = new Set(CLAIMS.map(([, name]) => name));
+const CLAIM_NAMES: ReadonlySet<string> = new Set(CLAIM_NAME_LIST);
 
 const TRACK_SET: ReadonlySet<string> = new Set(TRACKS);
 const STAGE_TRACK = /[-_.](stable|canary|blue|green)$/i;
@@ -146,8 +142,7 @@ function draftOf(o: JsonObject, eventTs: number | null, logGroup: string | null)
   draft.service = text(f.apiId, 'apiId');
   draft.consumerId = text(f.principalId, 'authorizer.principalId') ?? text(f.user, 'user');
   draft.gatewayError = joinErrors(
-    text(f.errorResponseType, 'error.responseType'),
-    text(f.errorMessage, 'error.message'),
+    joinErrors(text(f.errorResponseType, 'error.responseType'), text(f.errorMessage, 'error.message')),
     text(f.authorizerError, 'authorizer.error'),
   );
 
@@ -246,30 +241,38 @@ function trackOf(isCanary: string | null, logGroup: string | null, stage: string
   return (STAGE_TRACK.exec(s)?.[1] as Track | undefined) ?? null;
 }
 
-function joinErrors(...parts: Array<string | null>): string | null {
-  const present = parts.filter((p): p is string => p !== null);
-  return present.length > 0 ? present.join(' ') : null;
-}
+/** The parts that are present, space-separated; null when none is. */
+const joinErrors = (a: string | null, b: string | null): string | null => (a === null ? b : b === null ? a : `${a} ${b}`);
 
+// Every field is set, null when not logged: one object literal keeps one shape per record, where
+// adding only the logged claims one by one costs a shape change each.
 function claimsOf(raw: ReadonlyMap<string, unknown>): Partial<Claims> | null {
-  const out: Partial<Claims> = {};
-  let found = false;
-  for (const [field, name] of CLAIMS) {
-    const v = raw.get(name);
-    if (out[field] !== undefined || unset(v) || (typeof v !== 'string' && typeof v !== 'number')) continue;
-    const value = claimValue(field, v as string | number);
-    if (value === null) continue;
-    (out as Record<ClaimField, unknown>)[field] = value;
-    found = true;
-  }
-  return found ? out : null;
+  const text = (name: string): string | null => {
+    const v = claimInput(raw.get(name));
+    return v === null ? null : String(v).slice(0, 512);
+  };
+  const time = (name: string): number | null => {
+    const v = claimInput(raw.get(name));
+    return v === null ? null : claimTime(v);
+  };
+  const jti = text('jti');
+  const sub = text('sub');
+  const sid = text('sid');
+  // azp before client_id, as jwt-claims does.
+  const clientId = text('azp') ?? text('client_id') ?? text('cid');
+  const iss = text('iss');
+  const audText = text('aud');
+  const aud = audText === null ? null : claimList(audText);
+  const exp = time('exp');
+  const iat = time('iat');
+  if (jti === null && sub === null && sid === null && clientId === null && iss === null && aud === null && exp === null && iat === null) return null;
+  return { jti, sub, sid, clientId, iss, aud, exp, iat };
 }
 
-function claimValue(field: ClaimField, v: string | number): string | number | string[] | null {
-  if (field === 'exp' || field === 'iat') return claimTime(v);
-  const s = String(v).slice(0, 512);
-  if (field !== 'aud') return s;
-  // HTTP API JWT authorizers print list claims as "[a b]".
+const claimInput = (v: unknown): string | number | null => (unset(v) || (typeof v !== 'string' && typeof v !== 'number') ? null : v);
+
+// HTTP API JWT authorizers print list claims as "[a b]".
+function claimList(s: string): string[] | null {
   const list = s.replace(/^\[|\]$/g, '').split(/[\s,]+/).filter((x) => x.length > 0);
   return list.length > 0 ? list : null;
 }
@@ -277,9 +280,14 @@ function claimValue(field: ClaimField, v: string | number): string | number | st
 // NumericDate seconds (RFC 7519 section 2) or Cognito's "Thu May 04 03:50:06 UTC 2023"; an
 // unreadable claim is dropped rather than failing the request it rides on.
 function claimTime(v: string | number): number | null {
-  const n = typeof v === 'number' ? v : /^\d+(\.\d+)?$/.test(v) ? Number(v) : Date.parse(v) / 1000;
+  const n = typeof v === 'number' ? v : /^\d+(\.\d+)?$/.test(v) ? Number(v) : dateToMs(v) / 1000;
   return Number.isFinite(n) && n > 0 && n < 7e9 ? Math.round(n * 1000) : null;
 }
+
+const dateToMs = (v: string): number => {
+  const ms = javaUtcDateToMs(v);
+  return Number.isNaN(ms) ? Date.parse(v) : ms;
+};
 
 interface Scan {
   /** User-made groups (`{"request":{…}}`), searched in order for single-name keys. */
