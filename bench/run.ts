@@ -1,11 +1,14 @@
 // `npm run bench`: runs every benchmark and prints a markdown table with each figure
 // beside its floor, plus the machine it ran on, for BENCHMARKS.md.
 import { cpus, totalmem } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { ingestBench } from './ingest.bench.js';
 import { table } from './timing.js';
 import { lifecycleMemoryBench } from './lifecycle-memory.bench.js';
 import { analyzeBench } from './analyze.bench.js';
 
+// The same young-generation size the CLI sets (cli/main.ts), so figures match what users run.
+setFlagsFromString('--max-semi-space-size=32');
 const records = Number(process.env.BENCH_RECORDS ?? 50_000);
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 console.log(`machine: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);

