@@ -72,6 +72,13 @@ export function inferDeployment(h: DeploymentHints, config: DeploymentConfig): D
   return { service, version, track };
 }
 
+/**
+ * `route` as far as inferDeployment reads it: a route tells something only when it ends in a track
+ * suffix. A cache of inferences keyed by this, not by every route, stays small when routes are many
+ * (a path logged as the route).
+ */
+export const routeHint = (route: string | null): string | null => (route !== null && SUFFIX.test(route) ? route : null);
+
 function asTrack(v: string | undefined | null): Track | null {
   const t = v?.toLowerCase();
   return t && TRACK_SET.has(t) ? (t as Track) : null;

@@ -21,9 +21,10 @@ export function lineRecords(bytes: Buffer, truncated: boolean, maxLineBytes: num
   let text = bytes.toString('utf8');
   // The decoder turns invalid sequences into U+FFFD; only then is the full UTF-8 check worth its cost.
   if (text.includes('\uFFFD') && !isUtf8(bytes)) return { ...fail('invalid_utf8', 'line is not valid UTF-8'), text };
-  // A NUL byte never occurs in a text log line (memchr-fast); other stray control characters
-  // fail JSON.parse or the text grammars, or are replaced in the fields they land in.
-  if (bytes.indexOf(0) >= 0) return { ...fail('binary_input', 'line holds NUL bytes'), text };
+  // A NUL byte never occurs in a text log line; other stray control characters fail JSON.parse or
+  // the text grammars, or are replaced in the fields they land in. UTF-8 decodes a NUL byte, and
+  // nothing else, to U+0000: searching the text spares the call into the Buffer binding.
+  if (text.indexOf('\0') >= 0) return { ...fail('binary_input', 'line holds NUL bytes'), text };
   if (text.endsWith('\r')) text = text.slice(0, -1);
   if (!looksLikeJson(text)) return { ok: true, records: [{ kind: 'text', line: text }], text };
   let value: unknown;

@@ -8,7 +8,7 @@ import { GATEWAYS } from './model.js';
 import type { AccessDraft } from './parsers/types.js';
 import { fail, type ParseResult } from './parse-result.js';
 import { classifyAuthError } from './auth-error.js';
-import { deploymentConfigSchema, inferDeployment, type DeploymentConfig } from './deployment.js';
+import { deploymentConfigSchema, inferDeployment, routeHint, type DeploymentConfig } from './deployment.js';
 import { clientIp, TrustedProxies } from './client-ip.js';
 import { cleanPath, stripControls } from './scrub.js';
 import { TokenCache } from './token-cache.js';
@@ -66,7 +66,31 @@ function sanitized(e: AccessEvent): AccessEvent {
   return e;
 }
 
-type DeploymentTrie = Map<string | null | undefined, DeploymentTrie | Deployment>;
+/** The values a deployment is inferred from, in a fixed order. */
+type DeploymentHintValues = ReadonlyArray<string | null | undefined>;
+
+/** One inferred deployment and the hints it was inferred from. */
+interface DeploymentEntry {
+  hints: DeploymentHintValues;
+  deployment: Deployment;
+}
+
+// Each hint's length and first and last chars, mixed: cheaper than hashing every hint string (a map
+// keyed by them does), and enough to tell apart the few combinations a stream holds. Entries that
+// share a probe are chained and told apart by their hints.
+function hintProbe(hints: DeploymentHintValues): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < hints.length; i++) {
+    const v = hints[i];
+    h = Math.imul(h ^ (v == null ? (v === null ? 1 : 2) : v.length ^ (v.charCodeAt(0) << 8) ^ (v.charCodeAt(v.length - 1) << 16)), 0x01000193);
+  }
+  return h & 0x3fffffff;
+}
+
+const sameHints = (a: DeploymentHintValues, b: DeploymentHintValues): boolean => {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
 
 interface FoundToken {
   raw: string;
@@ -78,7 +102,7 @@ export class Normalizer {
   readonly tokens: TokenCache;
   private readonly trusted: TrustedProxies;
   private readonly deployment = new Map<GatewayFormat, DeploymentConfig>();
-  private readonly deployments: DeploymentTrie = new Map();
+  private readonly deployments = new Map<number, DeploymentEntry[]>();
   private deploymentCount = 0;
   private readonly bearerParams: ReadonlySet<string>;
   private readonly apiKeyParams: ReadonlySet<string>;
@@ -153,26 +177,23 @@ export class Normalizer {
     const config = this.deployment.get(draft.gateway)!;
     const version = draft.responseHeaders[config.versionHeader];
     const track = draft.responseHeaders[config.trackHeader];
-    // A trie of maps keyed by each hint: hashing the short hint strings is cheaper than building one key.
-    let node = child(this.deployments, draft.gateway);
-    node = child(node, draft.service);
-    node = child(node, draft.upstream);
-    node = child(node, draft.route);
-    node = child(node, draft.host);
-    node = child(node, version);
-    node = child(node, track);
-    node = child(node, draft.version);
-    let found = node.get(draft.track) as Deployment | undefined;
-    if (found === undefined) {
-      const inferred = inferDeployment(draft, config);
-      found = Object.freeze({ service: clip(inferred.service), version: clip(inferred.version), track: inferred.track });
-      if (++this.deploymentCount > DEPLOYMENT_CACHE) {
-        this.deployments.clear();
-        this.deploymentCount = 0;
-      }
-      node.set(draft.track, found);
+    // The route counts only as far as inference reads it, so routes that are paths share one entry.
+    const hints: DeploymentHintValues = [
+      draft.gateway, draft.service, draft.upstream, routeHint(draft.route), draft.host, version, track, draft.version, draft.track,
+    ];
+    const probe = hintProbe(hints);
+    let chain = this.deployments.get(probe);
+    if (chain !== undefined) for (const entry of chain) if (sameHints(entry.hints, hints)) return entry.deployment;
+    const inferred = inferDeployment(draft, config);
+    const deployment = Object.freeze({ service: clip(inferred.service), version: clip(inferred.version), track: inferred.track });
+    if (++this.deploymentCount > DEPLOYMENT_CACHE) {
+      this.deployments.clear();
+      this.deploymentCount = 1;
+      chain = undefined;
     }
-    return found;
+    if (chain === undefined) this.deployments.set(probe, (chain = []));
+    chain.push({ hints, deployment });
+    return deployment;
   }
 
   private findToken(draft: AccessDraft): FoundToken | null {
@@ -209,12 +230,6 @@ export class Normalizer {
   }
 }
 
-function child(node: DeploymentTrie, hint: string | null | undefined): DeploymentTrie {
-  let next = node.get(hint) as DeploymentTrie | undefined;
-  if (next === undefined) node.set(hint, (next = new Map()));
-  return next;
-}
-
 function decodeParam(v: string): string {
   try {
     return decodeURIComponent(v.replace(/\+/g, ' '));
@@ -224,13 +239,19 @@ function decodeParam(v: string): string {
   }
 }
 
+// Field by field: a spread and a walk over Object.entries cost several times more on every record
+// that carries logged claims. Decoded claims win; logged ones fill the gaps.
 function mergeClaims(decoded: Claims | null, logged: Partial<Claims>): Claims {
-  const base: Claims = decoded ?? {
-    jti: null, sub: null, sid: null, clientId: null, iat: null, exp: null, iss: null, aud: null, alg: null, verified: null,
+  return {
+    jti: decoded?.jti ?? logged.jti ?? null,
+    sub: decoded?.sub ?? logged.sub ?? null,
+    sid: decoded?.sid ?? logged.sid ?? null,
+    clientId: decoded?.clientId ?? logged.clientId ?? null,
+    iat: decoded?.iat ?? logged.iat ?? null,
+    exp: decoded?.exp ?? logged.exp ?? null,
+    iss: decoded?.iss ?? logged.iss ?? null,
+    aud: decoded?.aud ?? logged.aud ?? null,
+    alg: decoded?.alg ?? logged.alg ?? null,
+    verified: decoded?.verified ?? logged.verified ?? null,
   };
-  const out: Claims = { ...base };
-  for (const [k, v] of Object.entries(logged) as Array<[keyof Claims, never]>) {
-    if (v !== null && v !== undefined && out[k] === null) out[k] = v;
-  }
-  return out;
 }

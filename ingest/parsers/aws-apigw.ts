@@ -77,7 +77,7 @@ export const awsApigwParser: GatewayParser = {
       const first: unknown = o.logEvents[0];
       return isObject(first) && typeof first.message === 'string' && messageLooksLikeAccessLog(first.message);
     }
-    return o.gateway === undefined && looksLikeAccessLog(o, scan(o).groups);
+    return o.gateway === undefined && looksLikeAccessLog(o, groupsOf(o));
   },
 
   parse(record: RawRecord): ParseResult<AccessDraft> {
@@ -162,40 +162,69 @@ function draftOf(o: JsonObject, eventTs: number | null, logGroup: string | null)
 // The `$context` values a record holds, under the key spellings listed in the header, first
 // present wins. Spelled out key by key so that each read is a cheap named property load.
 function read(o: JsonObject, groups: readonly JsonObject[] | null) {
-  const L = (name: string): unknown => (groups === null ? undefined : inGroups(groups, name));
+  const grouped = groups === null ? null : groupedValues(groups);
+  const L = (slot: number): unknown => (grouped === null ? undefined : grouped[slot]);
   const { identity, authorizer, authorize, error } = o;
   return {
-    requestId: o.requestId ?? L('requestId'),
-    extendedRequestId: o.extendedRequestId ?? L('extendedRequestId'),
-    requestTimeEpoch: o.requestTimeEpoch ?? L('requestTimeEpoch'),
-    requestTime: o.requestTime ?? L('requestTime'),
-    httpMethod: o.httpMethod ?? L('httpMethod'),
-    path: o.path ?? L('path'),
-    resourcePath: o.resourcePath ?? L('resourcePath'),
-    routeKey: o.routeKey ?? L('routeKey'),
-    status: o.status ?? o.httpStatusCode ?? o.statusCode ?? L('status') ?? L('httpStatusCode') ?? L('statusCode'),
-    responseLatency: o.responseLatency ?? L('responseLatency'),
-    ip: o.ip ?? o['identity.sourceIp'] ?? member(identity, 'sourceIp') ?? o.sourceIp ?? o['identity.ip'] ?? member(identity, 'ip') ?? L('ip') ?? L('sourceIp'),
-    userAgent: o.userAgent ?? o['identity.userAgent'] ?? member(identity, 'userAgent') ?? L('userAgent'),
-    domainName: o.domainName ?? L('domainName'),
-    apiId: o.apiId ?? L('apiId'),
-    stage: o.stage ?? L('stage'),
-    deploymentId: o.deploymentId ?? L('deploymentId'),
-    isCanaryRequest: o.isCanaryRequest ?? L('isCanaryRequest'),
+    requestId: o.requestId ?? L(SLOT.requestId),
+    extendedRequestId: o.extendedRequestId ?? L(SLOT.extendedRequestId),
+    requestTimeEpoch: o.requestTimeEpoch ?? L(SLOT.requestTimeEpoch),
+    requestTime: o.requestTime ?? L(SLOT.requestTime),
+    httpMethod: o.httpMethod ?? L(SLOT.httpMethod),
+    path: o.path ?? L(SLOT.path),
+    resourcePath: o.resourcePath ?? L(SLOT.resourcePath),
+    routeKey: o.routeKey ?? L(SLOT.routeKey),
+    status: o.status ?? o.httpStatusCode ?? o.statusCode ?? L(SLOT.status) ?? L(SLOT.httpStatusCode) ?? L(SLOT.statusCode),
+    responseLatency: o.responseLatency ?? L(SLOT.responseLatency),
+    ip: o.ip ?? o['identity.sourceIp'] ?? member(identity, 'sourceIp') ?? o.sourceIp ?? o['identity.ip'] ?? member(identity, 'ip') ?? L(SLOT.ip) ?? L(SLOT.sourceIp),
+    userAgent: o.userAgent ?? o['identity.userAgent'] ?? member(identity, 'userAgent') ?? L(SLOT.userAgent),
+    domainName: o.domainName ?? L(SLOT.domainName),
+    apiId: o.apiId ?? L(SLOT.apiId),
+    stage: o.stage ?? L(SLOT.stage),
+    deploymentId: o.deploymentId ?? L(SLOT.deploymentId),
+    isCanaryRequest: o.isCanaryRequest ?? L(SLOT.isCanaryRequest),
     errorResponseType:
       o['error.responseType'] ?? member(error, 'responseType') ?? o.errorResponseType ?? o.responseType ??
-      member(error, 'errorResponseType') ?? L('errorResponseType') ?? L('responseType'),
+      member(error, 'errorResponseType') ?? L(SLOT.errorResponseType) ?? L(SLOT.responseType),
     errorMessage:
       o['error.message'] ?? member(error, 'message') ?? o.errorMessage ?? member(error, 'errorMessage') ??
-      o['error.messageString'] ?? member(error, 'messageString') ?? L('errorMessage'),
+      o['error.messageString'] ?? member(error, 'messageString') ?? L(SLOT.errorMessage),
     authorizerError:
       o['authorizer.error'] ?? member(authorizer, 'error') ?? o.authorizerError ?? o['authorize.error'] ??
-      member(authorize, 'error') ?? o.authorizeError ?? L('authorizerError'),
-    apiKeyId: o['identity.apiKeyId'] ?? member(identity, 'apiKeyId') ?? o.apiKeyId ?? L('apiKeyId'),
-    apiKey: o['identity.apiKey'] ?? member(identity, 'apiKey') ?? o.apiKey ?? L('apiKey'),
-    principalId: o['authorizer.principalId'] ?? member(authorizer, 'principalId') ?? o.principalId ?? L('principalId'),
-    user: o.user ?? o['identity.user'] ?? member(identity, 'user') ?? L('user'),
+      member(authorize, 'error') ?? o.authorizeError ?? L(SLOT.authorizerError),
+    apiKeyId: o['identity.apiKeyId'] ?? member(identity, 'apiKeyId') ?? o.apiKeyId ?? L(SLOT.apiKeyId),
+    apiKey: o['identity.apiKey'] ?? member(identity, 'apiKey') ?? o.apiKey ?? L(SLOT.apiKey),
+    principalId: o['authorizer.principalId'] ?? member(authorizer, 'principalId') ?? o.principalId ?? L(SLOT.principalId),
+    user: o.user ?? o['identity.user'] ?? member(identity, 'user') ?? L(SLOT.user),
   };
+}
+
+// The single names read from user-made groups, each with a slot in groupedValues().
+const GROUPED_NAMES = [
+  'requestId', 'extendedRequestId', 'requestTimeEpoch', 'requestTime', 'httpMethod', 'path', 'resourcePath', 'routeKey',
+  'status', 'httpStatusCode', 'statusCode', 'responseLatency', 'ip', 'sourceIp', 'userAgent', 'domainName', 'apiId', 'stage',
+  'deploymentId', 'isCanaryRequest', 'errorResponseType', 'responseType', 'errorMessage', 'authorizerError', 'apiKeyId',
+  'apiKey', 'principalId', 'user',
+] as const;
+type GroupedName = (typeof GROUPED_NAMES)[number];
+const GROUPED_SLOT: ReadonlyMap<string, number> = new Map(GROUPED_NAMES.map((name, i) => [name, i]));
+// Each name's slot as a constant property, read per record where a map lookup would cost more.
+const SLOT = Object.fromEntries(GROUPED_NAMES.map((name, i) => [name, i])) as Readonly<Record<GroupedName, number>>;
+
+/**
+ * The grouped values by slot, each from the first group that has it (as inGroups). One pass over the
+ * groups' own keys costs a map lookup per key; searching every group for every name read would cost
+ * a property lookup by key string per group and name.
+ */
+function groupedValues(groups: readonly JsonObject[]): unknown[] {
+  const values = new Array<unknown>(GROUPED_NAMES.length).fill(undefined);
+  for (const group of groups) {
+    for (const key in group) {
+      const slot = GROUPED_SLOT.get(key);
+      if (slot !== undefined && values[slot] === undefined) values[slot] = group[key];
+    }
+  }
+  return values;
 }
 
 function inGroups(groups: readonly JsonObject[], name: string): unknown {
@@ -303,15 +332,14 @@ function scan(o: JsonObject): Scan {
   let claims: Map<string, unknown> | null = null;
   for (const k in o) {
     const v = o[k];
-    if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
-      const group = v as JsonObject;
+    if (isObject(v)) {
       if (k === 'authorizer' || k === 'claims') {
-        const nested = k === 'claims' ? group : group.claims;
+        const nested = k === 'claims' ? v : v.claims;
         if (isObject(nested)) {
           for (const name in nested) if (CLAIM_NAMES.has(name) && !claims?.has(name)) (claims ??= new Map()).set(name, nested[name]);
         }
       }
-      if (!AWS_NAMESPACES.has(k)) (groups ??= []).push(group);
+      if (!AWS_NAMESPACES.has(k)) (groups ??= []).push(v);
       continue;
     }
     // Only keys starting a, j or c can name a claim; the first letter spares the map on the rest.
@@ -322,6 +350,16 @@ function scan(o: JsonObject): Scan {
     }
   }
   return { groups, claims };
+}
+
+/** scan()'s groups alone, for detect(). */
+function groupsOf(o: JsonObject): JsonObject[] | null {
+  let groups: JsonObject[] | null = null;
+  for (const k in o) {
+    const v = o[k];
+    if (isObject(v) && !AWS_NAMESPACES.has(k)) (groups ??= []).push(v);
+  }
+  return groups;
 }
 
 function looksLikeAccessLog(o: JsonObject, groups: readonly JsonObject[] | null): boolean {

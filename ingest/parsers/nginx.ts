@@ -54,10 +54,10 @@ const NON_LATIN1 = /[^\u0000-\u00ff]/;
 // default deployment track header.
 const TRACK_SUFFIX = /[-_.](?:stable|canary|blue|green)(?:-\d+)?$/i;
 
-// Header variable prefixes (log module and upstream module docs) and the header names they
-// give, cached: a deployment logs the same few keys on every line.
-const HEADER_NAMES = new Map<string, string>();
-const MAX_HEADER_NAMES = 4096;
+// Keys by header variable prefix (log module and upstream module docs) and the header names they
+// give, null for other keys; cached, since a deployment logs the same few keys on every line.
+const HEADER_KEYS = new Map<string, HeaderKey | null>();
+const MAX_HEADER_KEYS = 4096;
 // Time keys after $msec, most precise first: configs put $time_iso8601 or $msec under any of them.
 const TIME_KEYS = ['time_iso8601', '@timestamp', 'timestamp', 'time_local', 'time'] as const;
 
@@ -115,7 +115,7 @@ function parseJson(o: JsonObject): ParseResult<AccessDraft> {
   let tokenPresented: boolean | null = null;
   for (const key in o) {
     // $http_<name> is a request header, $sent_http_<name> what the client got, $upstream_http_<name>
-    // what the backend sent. The first letter spares the prefix test on every other key.
+    // what the backend sent. The first letter spares the lookup on every other key.
     const c = key.charCodeAt(0);
     if (c !== 104 && c !== 115 && c !== 117) continue;
     const value = o[key];
@@ -124,9 +124,11 @@ function parseJson(o: JsonObject): ParseResult<AccessDraft> {
       if (key === 'http_authorization') tokenPresented = false;
       continue;
     }
-    if (c === 104 && key.startsWith('http_')) requestHeaders[headerName(key, 5)] = value;
-    else if (c === 115 && key.startsWith('sent_http_')) responseHeaders[headerName(key, 10)] = value;
-    else if (c === 117 && key.startsWith('upstream_http_')) (upstreamHeaders ??= {})[headerName(key, 14)] = value;
+    const header = headerKey(key);
+    if (header === null) continue;
+    if (header.side === 'request') requestHeaders[header.name] = value;
+    else if (header.side === 'sent') responseHeaders[header.name] = value;
+    else (upstreamHeaders ??= {})[header.name] = value;
   }
 
   const statusRaw = o.status;
@@ -219,13 +221,25 @@ function setUpstream(d: AccessDraft, primary: string, alternative: string): void
   }
 }
 
-function headerName(key: string, prefix: number): string {
-  let name = HEADER_NAMES.get(key);
-  if (name === undefined) {
-    name = key.slice(prefix).replace(/_/g, '-').toLowerCase();
-    if (HEADER_NAMES.size < MAX_HEADER_NAMES) HEADER_NAMES.set(key, name);
-  }
-  return name;
+interface HeaderKey {
+  side: 'request' | 'sent' | 'upstream';
+  /** The header name, lower case with dashes. */
+  name: string;
+}
+
+function headerKey(key: string): HeaderKey | null {
+  let header = HEADER_KEYS.get(key);
+  if (header !== undefined) return header;
+  const name = (prefix: number): string => key.slice(prefix).replace(/_/g, '-').toLowerCase();
+  header = key.startsWith('http_')
+    ? { side: 'request', name: name(5) }
+    : key.startsWith('sent_http_')
+      ? { side: 'sent', name: name(10) }
+      : key.startsWith('upstream_http_')
+        ? { side: 'upstream', name: name(14) }
+        : null;
+  if (HEADER_KEYS.size < MAX_HEADER_KEYS) HEADER_KEYS.set(key, header);
+  return header;
 }
 
 const unset = (x: unknown): boolean => x === undefined || x === null || x === '' || x === '-';

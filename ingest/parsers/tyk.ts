@@ -86,8 +86,8 @@ interface RawHttp {
 
 // Go canonicalises header names (textproto.CanonicalMIMEHeaderKey), so few distinct spellings
 // recur. A fixed table, slotted by a name's length and first and last chars, remembers each spelling
-// and its lower-case form; a remembered name is matched where it stands, neither sliced nor hashed.
-// Names that share a slot replace each other, which costs only a recomputation.
+// and its lower-case form: a name is compared with one spelling, not hashed for a map lookup. Names
+// that share a slot replace each other, which costs only a recomputation.
 const NAME_SLOTS = 512;
 const SPELLINGS: Array<string | undefined> = new Array<string | undefined>(NAME_SLOTS);
 const LOWER_NAMES: string[] = new Array<string>(NAME_SLOTS);
@@ -96,11 +96,13 @@ const LOWER_NAMES: string[] = new Array<string>(NAME_SLOTS);
 function lowerName(text: string, start: number, end: number): string {
   const length = end - start;
   const slot = (length * 31 + text.charCodeAt(start) * 7 + text.charCodeAt(end - 1)) & (NAME_SLOTS - 1);
-  const spelling = SPELLINGS[slot];
-  if (spelling !== undefined && spelling.length === length && text.startsWith(spelling, start)) return LOWER_NAMES[slot]!;
   const raw = text.slice(start, end);
-  const lower = raw.trim().toLowerCase();
-  SPELLINGS[slot] = raw;
+  // A slice and === cost less than startsWith(spelling, start) in V8.
+  if (raw === SPELLINGS[slot]) return LOWER_NAMES[slot]!;
+  // Remembered as a copy: a slice would keep the whole decoded message, token included, alive.
+  const spelling = Buffer.from(raw, 'utf16le').toString('utf16le');
+  const lower = spelling.trim().toLowerCase();
+  SPELLINGS[slot] = spelling;
   LOWER_NAMES[slot] = lower;
   return lower;
 }
