@@ -33,6 +33,7 @@ const SUFFIX = /^(.+?)[-_.](stable|canary|blue|green)$/i;
 // Envoy cluster names: direction|port|subset|fqdn (Istio); the subset is the version.
 const ISTIO_CLUSTER = /^(?:outbound|inbound)\|\d*\|([^|]*)\|([^|]+)$/;
 const VERSION_SUFFIX = /^(.+?)[-_](v\d+(?:[.-]\d+)*)$/i;
+const URL_SCHEME = /^[a-z]+:\/\//i;
 
 /** The deployment of one request; fields the record does not reveal stay null. */
 export function inferDeployment(h: DeploymentHints, config: DeploymentConfig): Deployment {
@@ -77,7 +78,24 @@ export function inferDeployment(h: DeploymentHints, config: DeploymentConfig): D
  * suffix. A cache of inferences keyed by this, not by every route, stays small when routes are many
  * (a path logged as the route).
  */
-export const routeHint = (route: string | null): string | null => (route !== null && SUFFIX.test(route) ? route : null);
+export function routeHint(route: string | null): string | null {
+  if (route === null) return null;
+  // stable and blue end in e, canary in y, green in n: the last char spares most routes the regex.
+  const last = route.charCodeAt(route.length - 1) | 0x20;
+  return (last === 0x65 || last === 0x79 || last === 0x6e) && SUFFIX.test(route) ? route : null;
+}
+
+/**
+ * `upstream` as far as inferDeployment reads it: of a URL (Tyk logs upstream_addr with the request
+ * path), the scheme and authority. A string that opens with a scheme is no Istio cluster name, and
+ * stripKubernetes keeps only its authority.
+ */
+export function upstreamHint(upstream: string | null): string | null {
+  if (upstream === null) return null;
+  const sep = upstream.indexOf('://');
+  const slash = sep > 0 ? upstream.indexOf('/', sep + 3) : -1;
+  return slash > 0 && URL_SCHEME.test(upstream) ? upstream.slice(0, slash) : upstream;
+}
 
 function asTrack(v: string | undefined | null): Track | null {
   const t = v?.toLowerCase();
@@ -87,7 +105,7 @@ function asTrack(v: string | undefined | null): Track | null {
 // Upstream values arrive as URLs or host:port (`http://orders-canary:8080`, `default-orders-canary-80`):
 // keep the name part only.
 function stripKubernetes(upstream: string): string {
-  let u = upstream.replace(/^[a-z]+:\/\//i, '');
+  let u = upstream.replace(URL_SCHEME, '');
   u = u.split('/')[0]!.split(',')[0]!.trim();
   const colon = u.lastIndexOf(':');
   if (colon > 0 && /^\d+$/.test(u.slice(colon + 1)) && !u.includes('|')) u = u.slice(0, colon);

@@ -25,7 +25,7 @@ export function lineRecords(bytes: Buffer, truncated: boolean, maxLineBytes: num
   // the text grammars, or are replaced in the fields they land in. UTF-8 decodes a NUL byte, and
   // nothing else, to U+0000: searching the text spares the call into the Buffer binding.
   if (text.indexOf('\0') >= 0) return { ...fail('binary_input', 'line holds NUL bytes'), text };
-  if (text.endsWith('\r')) text = text.slice(0, -1);
+  if (text.charCodeAt(text.length - 1) === 13) text = text.slice(0, -1);
   if (!looksLikeJson(text)) return { ok: true, records: [{ kind: 'text', line: text }], text };
   let value: unknown;
   try {

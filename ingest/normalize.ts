@@ -8,7 +8,7 @@ import { GATEWAYS } from './model.js';
 import type { AccessDraft } from './parsers/types.js';
 import { fail, type ParseResult } from './parse-result.js';
 import { classifyAuthError } from './auth-error.js';
-import { deploymentConfigSchema, inferDeployment, routeHint, type DeploymentConfig } from './deployment.js';
+import { deploymentConfigSchema, inferDeployment, routeHint, upstreamHint, type DeploymentConfig } from './deployment.js';
 import { clientIp, TrustedProxies } from './client-ip.js';
 import { cleanPath, stripControls } from './scrub.js';
 import { TokenCache } from './token-cache.js';
@@ -66,35 +66,40 @@ function sanitized(e: AccessEvent): AccessEvent {
   return e;
 }
 
-/** The values a deployment is inferred from, in a fixed order. */
-type DeploymentHintValues = ReadonlyArray<string | null | undefined>;
+type DeploymentTrie = Map<string | null | undefined, DeploymentTrie | Deployment>;
+/** The values a deployment is inferred from, in a fixed order; the track last. */
+type DeploymentHints = Array<string | null | undefined>;
 
-/** One inferred deployment and the hints it was inferred from. */
-interface DeploymentEntry {
-  hints: DeploymentHintValues;
+// Slots of the memo in front of the deployment trie, each remembering the last two combinations
+// that fell in it (canary and stable of one service can share a slot and alternate).
+const DEPLOYMENT_MEMO = 64;
+
+interface DeploymentMemo {
+  hints: DeploymentHints;
   deployment: Deployment;
+  /** The combination that held the slot before this one. */
+  previous: DeploymentMemo | undefined;
 }
 
-// Each hint's length and first and last chars, mixed: cheaper than hashing every hint string (a map
-// keyed by them does), and enough to tell apart the few combinations a stream holds. Entries that
-// share a probe are chained and told apart by their hints.
-function hintProbe(hints: DeploymentHintValues): number {
+/** A memo slot for `hints`: each hint's length and first and last chars, mixed. */
+function memoSlot(hints: DeploymentHints): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < hints.length; i++) {
-    const v = hints[i];
-    h = Math.imul(h ^ (v == null ? (v === null ? 1 : 2) : v.length ^ (v.charCodeAt(0) << 8) ^ (v.charCodeAt(v.length - 1) << 16)), 0x01000193);
+  for (const v of hints) {
+    h = Math.imul(h ^ (v == null ? 0 : v.length ^ (v.charCodeAt(0) << 8) ^ (v.charCodeAt(v.length - 1) << 16)), 0x01000193);
   }
-  return h & 0x3fffffff;
+  return (h >>> 16) & (DEPLOYMENT_MEMO - 1);
 }
 
-const sameHints = (a: DeploymentHintValues, b: DeploymentHintValues): boolean => {
+function sameHints(a: DeploymentHints, b: DeploymentHints): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-};
+}
 
 interface FoundToken {
   raw: string;
   as: 'bearer' | 'api_key';
+  /** The string `raw` was read from (the Authorization value), the token cache's key. */
+  source: string;
 }
 
 /** Stateful (token cache) normaliser shared by every gateway parser of one ingest run. */
@@ -102,7 +107,8 @@ export class Normalizer {
   readonly tokens: TokenCache;
   private readonly trusted: TrustedProxies;
   private readonly deployment = new Map<GatewayFormat, DeploymentConfig>();
-  private readonly deployments = new Map<number, DeploymentEntry[]>();
+  private readonly deployments: DeploymentTrie = new Map();
+  private readonly deploymentMemo = new Array<DeploymentMemo | undefined>(DEPLOYMENT_MEMO);
   private deploymentCount = 0;
   private readonly bearerParams: ReadonlySet<string>;
   private readonly apiKeyParams: ReadonlySet<string>;
@@ -130,7 +136,7 @@ export class Normalizer {
       if (found.raw.length * 3 > this.config.maxTokenBytes && Buffer.byteLength(found.raw) > this.config.maxTokenBytes) {
         return fail('token_too_large', `token of ${Buffer.byteLength(found.raw)} bytes exceeds maxTokenBytes ${this.config.maxTokenBytes}`);
       }
-      const info = this.tokens.lookup(found.raw, found.as);
+      const info = this.tokens.lookup(found.raw, found.as, found.source);
       tokenFp = info.fp;
       tokenKind = info.kind;
       claims = info.claims;
@@ -175,25 +181,37 @@ export class Normalizer {
   // The same few services, upstreams and versions recur on every request: infer each combination once.
   private deploymentOf(draft: AccessDraft): Deployment {
     const config = this.deployment.get(draft.gateway)!;
-    const version = draft.responseHeaders[config.versionHeader];
-    const track = draft.responseHeaders[config.trackHeader];
-    // The route counts only as far as inference reads it, so routes that are paths share one entry.
-    const hints: DeploymentHintValues = [
-      draft.gateway, draft.service, draft.upstream, routeHint(draft.route), draft.host, version, track, draft.version, draft.track,
+    // Upstream and route count only as far as inference reads them, so that paths logged in them do
+    // not make every request a combination of its own.
+    const hints: DeploymentHints = [
+      draft.gateway, draft.service, upstreamHint(draft.upstream), routeHint(draft.route), draft.host,
+      draft.responseHeaders[config.versionHeader], draft.responseHeaders[config.trackHeader], draft.version, draft.track,
     ];
-    const probe = hintProbe(hints);
-    let chain = this.deployments.get(probe);
-    if (chain !== undefined) for (const entry of chain) if (sameHints(entry.hints, hints)) return entry.deployment;
-    const inferred = inferDeployment(draft, config);
-    const deployment = Object.freeze({ service: clip(inferred.service), version: clip(inferred.version), track: inferred.track });
-    if (++this.deploymentCount > DEPLOYMENT_CACHE) {
-      this.deployments.clear();
-      this.deploymentCount = 1;
-      chain = undefined;
+    // A memo slot picked by a few chars of each hint answers most requests without hashing a hint string.
+    const slot = memoSlot(hints);
+    const memo = this.deploymentMemo[slot];
+    if (memo !== undefined) {
+      if (sameHints(memo.hints, hints)) return memo.deployment;
+      if (memo.previous !== undefined && sameHints(memo.previous.hints, hints)) return memo.previous.deployment;
     }
-    if (chain === undefined) this.deployments.set(probe, (chain = []));
-    chain.push({ hints, deployment });
-    return deployment;
+    // Behind it, a trie of maps keyed by each hint holds every combination seen (bounded): hashing the
+    // short hint strings is cheaper than building one key.
+    let node = this.deployments;
+    for (let i = 0; i < hints.length - 1; i++) node = child(node, hints[i]);
+    const track = hints[hints.length - 1];
+    let found = node.get(track) as Deployment | undefined;
+    if (found === undefined) {
+      const inferred = inferDeployment(draft, config);
+      found = Object.freeze({ service: clip(inferred.service), version: clip(inferred.version), track: inferred.track });
+      if (++this.deploymentCount > DEPLOYMENT_CACHE) {
+        this.deployments.clear();
+        this.deploymentCount = 0;
+      }
+      node.set(track, found);
+    }
+    const previous = memo === undefined ? undefined : { hints: memo.hints, deployment: memo.deployment, previous: undefined };
+    this.deploymentMemo[slot] = { hints, deployment: found, previous };
+    return found;
   }
 
   private findToken(draft: AccessDraft): FoundToken | null {
@@ -204,7 +222,7 @@ export class Normalizer {
       if (value.charCodeAt(0) === 32 || value.charCodeAt(value.length - 1) === 32) value = value.trim();
       // RFC 7617 Basic credentials are a reusable secret, tracked like an API key.
       const basic = space === 5 && BASIC.test(auth);
-      if (value.length > 0) return { raw: value, as: basic ? 'api_key' : 'bearer' };
+      if (value.length > 0) return { raw: value, as: basic ? 'api_key' : 'bearer', source: auth };
     }
     const q = draft.url === null ? -1 : draft.url.indexOf('?');
     if (q >= 0) {
@@ -213,7 +231,7 @@ export class Normalizer {
     }
     for (const h of this.config.apiKeyHeaders) {
       const v = draft.requestHeaders[h];
-      if (v) return { raw: v, as: 'api_key' };
+      if (v) return { raw: v, as: 'api_key', source: v };
     }
     return null;
   }
@@ -224,10 +242,19 @@ export class Normalizer {
       if (eq <= 0 || eq === pair.length - 1) continue;
       const name = pair.slice(0, eq);
       const as = this.bearerParams.has(name) ? 'bearer' : this.apiKeyParams.has(name) ? 'api_key' : null;
-      if (as) return { raw: decodeParam(pair.slice(eq + 1).split('#')[0]!), as };
+      if (as) {
+        const raw = decodeParam(pair.slice(eq + 1).split('#')[0]!);
+        return { raw, as, source: raw };
+      }
     }
     return null;
   }
+}
+
+function child(node: DeploymentTrie, hint: string | null | undefined): DeploymentTrie {
+  let next = node.get(hint) as DeploymentTrie | undefined;
+  if (next === undefined) node.set(hint, (next = new Map()));
+  return next;
 }
 
 function decodeParam(v: string): string {

@@ -45,8 +45,17 @@ export function cleanPath(url: string, secrets: readonly string[]): string {
   // Absolute-form request targets (proxies, Tyk) carry scheme and authority.
   const abs = path.charCodeAt(0) === 47 ? null : ABSOLUTE_FORM.exec(path);
   if (abs) path = path.slice(abs[0].length) || '/';
-  if (path.includes('eyJ') || holdsSecret(path, secrets)) path = scrubText(path, secrets);
+  if (holdsJwtStart(path) || holdsSecret(path, secrets)) path = scrubText(path, secrets);
   return path;
+}
+
+// path.includes('eyJ'), the start of a JWT's JSON header, but several times cheaper in V8: a
+// one-char search for the J (rare in paths) and a look behind it.
+function holdsJwtStart(path: string): boolean {
+  for (let j = path.indexOf('J', 2); j >= 0; j = path.indexOf('J', j + 1)) {
+    if (path.charCodeAt(j - 1) === 121 && path.charCodeAt(j - 2) === 101) return true;
+  }
+  return false;
 }
 
 function holdsSecret(path: string, secrets: readonly string[]): boolean {

@@ -12,7 +12,8 @@ export interface TokenInfo {
 }
 
 interface Entry {
-  raw: string;
+  /** The string the token was read from (see lookup). */
+  source: string;
   kind: 'bearer' | 'api_key';
   info: TokenInfo;
 }
@@ -25,8 +26,8 @@ const PROBE_MIDDLE = 8;
 /**
  * A number standing for a token, read from its length and a few dozen chars. V8 hashes a string
  * key over all of its chars (hundreds for a JWT, per request, since each record's strings are new);
- * this reads a fixed few. Tokens that share a probe only evict each other: entries hold the raw token
- * and a hit must equal it.
+ * this reads a fixed few. Tokens that share a probe only evict each other: entries hold the token's
+ * source and a hit must equal it.
  */
 function probe(raw: string, kind: 'bearer' | 'api_key'): number {
   const n = raw.length;
@@ -50,18 +51,23 @@ export class TokenCache {
     private readonly verifier: JwksVerifier | null,
   ) {}
 
-  /** Info for `raw`; `kind` is the caller's view (api_key for key headers), JWTs are detected here. */
-  lookup(raw: string, kind: 'bearer' | 'api_key'): TokenInfo {
-    const key = probe(raw, kind);
+  /**
+   * Info for `raw`; `kind` is the caller's view (api_key for key headers), JWTs are detected here.
+   * `source` is the string `raw` was cut from when that cut is a function of the string alone (an
+   * Authorization value and its `Bearer ` prefix): probing and comparing the whole string costs less
+   * than doing so on the slice of it that `raw` is.
+   */
+  lookup(raw: string, kind: 'bearer' | 'api_key', source: string = raw): TokenInfo {
+    const key = probe(source, kind);
     const entry = this.entries.get(key);
-    if (entry !== undefined && entry.raw === raw && entry.kind === kind) {
+    if (entry !== undefined && entry.source === source && entry.kind === kind) {
       this.hits++;
       return entry.info;
     }
     this.misses++;
     const info = this.compute(raw, kind);
     if (entry === undefined && this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value as number);
-    this.entries.set(key, { raw, kind, info });
+    this.entries.set(key, { source, kind, info });
     return info;
   }
 

@@ -51,12 +51,20 @@ const AWS_NAMESPACES: ReadonlySet<string> = new Set([
 const CLAIM_NAME_LIST = ['jti', 'sub', 'sid', 'azp', 'client_id', 'cid', 'iss', 'aud', 'exp', 'iat'] as const;
 const camel = (c: string): string => c.split('_').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
 // Every flat key a claim is logged under, to the claim's name.
-const CLAIM_KEYS: ReadonlyMap<string, string> = new Map(
+const CLAIM_KEYS: ReadonlyMap<string, ClaimName> = new Map(
   CLAIM_NAME_LIST.flatMap((name) =>
     [`authorizer.claims.${name}`, `authorizerClaims${camel(name)}`, `jwt${camel(name)}`, `claims.${name}`].map((k) => [k, name] as const),
   ),
 );
 const CLAIM_NAMES: ReadonlySet<string> = new Set(CLAIM_NAME_LIST);
+type ClaimName = (typeof CLAIM_NAME_LIST)[number];
+/** Logged claim values by claim name, the first logged of each; undefined when not logged. */
+type RawClaims = Record<ClaimName, unknown>;
+// One object shape for every record's claims, set and read by name: cheaper than a Map per record.
+const noRawClaims = (): RawClaims => ({
+  jti: undefined, sub: undefined, sid: undefined, azp: undefined, client_id: undefined, cid: undefined,
+  iss: undefined, aud: undefined, exp: undefined, iat: undefined,
+});
 
 const TRACK_SET: ReadonlySet<string> = new Set(TRACKS);
 const STAGE_TRACK = /[-_.](stable|canary|blue|green)$/i;
@@ -275,30 +283,32 @@ const joinErrors = (a: string | null, b: string | null): string | null => (a ===
 
 // Every field is set, null when not logged: one object literal keeps one shape per record, where
 // adding only the logged claims one by one costs a shape change each.
-function claimsOf(raw: ReadonlyMap<string, unknown>): Partial<Claims> | null {
-  const text = (name: string): string | null => {
-    const v = claimInput(raw.get(name));
-    return v === null ? null : String(v).slice(0, 512);
-  };
-  const time = (name: string): number | null => {
-    const v = claimInput(raw.get(name));
-    return v === null ? null : claimTime(v);
-  };
-  const jti = text('jti');
-  const sub = text('sub');
-  const sid = text('sid');
+function claimsOf(raw: RawClaims): Partial<Claims> | null {
+  const jti = claimText(raw.jti);
+  const sub = claimText(raw.sub);
+  const sid = claimText(raw.sid);
   // azp before client_id, as jwt-claims does.
-  const clientId = text('azp') ?? text('client_id') ?? text('cid');
-  const iss = text('iss');
-  const audText = text('aud');
+  const clientId = claimText(raw.azp) ?? claimText(raw.client_id) ?? claimText(raw.cid);
+  const iss = claimText(raw.iss);
+  const audText = claimText(raw.aud);
   const aud = audText === null ? null : claimList(audText);
-  const exp = time('exp');
-  const iat = time('iat');
+  const exp = claimTimeOf(raw.exp);
+  const iat = claimTimeOf(raw.iat);
   if (jti === null && sub === null && sid === null && clientId === null && iss === null && aud === null && exp === null && iat === null) return null;
   return { jti, sub, sid, clientId, iss, aud, exp, iat };
 }
 
 const claimInput = (v: unknown): string | number | null => (unset(v) || (typeof v !== 'string' && typeof v !== 'number') ? null : v);
+
+function claimText(v: unknown): string | null {
+  const input = claimInput(v);
+  return input === null ? null : String(input).slice(0, 512);
+}
+
+function claimTimeOf(v: unknown): number | null {
+  const input = claimInput(v);
+  return input === null ? null : claimTime(input);
+}
 
 // HTTP API JWT authorizers print list claims as "[a b]".
 function claimList(s: string): string[] | null {
@@ -321,22 +331,26 @@ const dateToMs = (v: string): number => {
 interface Scan {
   /** User-made groups (`{"request":{…}}`), searched in order for single-name keys. */
   groups: readonly JsonObject[] | null;
-  /** Logged authorizer claims, by claim name. */
-  claims: ReadonlyMap<string, unknown> | null;
+  /** Logged authorizer claims. */
+  claims: RawClaims | null;
 }
 
 // One pass over the top-level keys: user-made groups to search, and the claims logged flat
 // (`authorizer.claims.sub`, `jwtSub`…) or nested (`{"authorizer":{"claims":{…}}}`, `{"claims":{…}}`).
 function scan(o: JsonObject): Scan {
   let groups: JsonObject[] | null = null;
-  let claims: Map<string, unknown> | null = null;
+  let claims: RawClaims | null = null;
+  const keep = (name: ClaimName, v: unknown): void => {
+    claims ??= noRawClaims();
+    if (claims[name] === undefined) claims[name] = v;
+  };
   for (const k in o) {
     const v = o[k];
     if (isObject(v)) {
       if (k === 'authorizer' || k === 'claims') {
         const nested = k === 'claims' ? v : v.claims;
         if (isObject(nested)) {
-          for (const name in nested) if (CLAIM_NAMES.has(name) && !claims?.has(name)) (claims ??= new Map()).set(name, nested[name]);
+          for (const name in nested) if (CLAIM_NAMES.has(name)) keep(name as ClaimName, nested[name]);
         }
       }
       if (!AWS_NAMESPACES.has(k)) (groups ??= []).push(v);
@@ -346,7 +360,7 @@ function scan(o: JsonObject): Scan {
     const c = k.charCodeAt(0);
     if (c === 97 || c === 106 || c === 99) {
       const name = CLAIM_KEYS.get(k);
-      if (name !== undefined && !claims?.has(name)) (claims ??= new Map()).set(name, v);
+      if (name !== undefined) keep(name, v);
     }
   }
   return { groups, claims };

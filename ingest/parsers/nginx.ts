@@ -46,7 +46,7 @@ const LINE = new RegExp(
 );
 // "$request" is the raw request line; garbage (a TLS hello on the plain port, "-" when nothing
 // was read) is logged with status 400 and reads as a request without method and target.
-const REQUEST_LINE = /^([A-Za-z]+) (\S+)(?: HTTP\/\d(?:\.\d)?)?$/;
+const REQUEST_LINE = /^[A-Za-z]+ \S+(?: HTTP\/\d(?:\.\d)?)?$/;
 // Default escaping writes bytes outside printable ASCII, `"` and `\` as \xXX (log module docs).
 const HEX_ESCAPE = /\\x([0-9A-Fa-f]{2})/g;
 const NON_LATIN1 = /[^\u0000-\u00ff]/;
@@ -202,10 +202,13 @@ function clfTime(raw: string): number {
 }
 
 function setRequestLine(d: AccessDraft, request: string): void {
-  const m = REQUEST_LINE.exec(request);
-  if (!m) return;
-  d.method = m[1]!;
-  d.url = m[2]!;
+  // test() and two cuts cost less than exec() and its capture array. A matching line has one
+  // space, or two with the protocol after the second.
+  if (!REQUEST_LINE.test(request)) return;
+  const first = request.indexOf(' ');
+  const second = request.indexOf(' ', first + 1);
+  d.method = request.slice(0, first);
+  d.url = request.slice(first + 1, second < 0 ? request.length : second);
 }
 
 // ingress-nginx's Lua balancer sets $proxy_alternative_upstream_name only when it routes the
