@@ -258,6 +258,8 @@ function child(node: DeploymentTrie, hint: string | null | undefined): Deploymen
 }
 
 function decodeParam(v: string): string {
+  // Most tokens hold neither: the replace and the decode would only copy them.
+  if (!v.includes('%') && !v.includes('+')) return v;
   try {
     return decodeURIComponent(v.replace(/\+/g, ' '));
   } catch {

@@ -115,15 +115,23 @@ export function javaUtcDateToMs(s: string): number {
   return utcMs(year, month + 1, day, hour, minute, second);
 }
 
+// CLF times have whole seconds, so consecutive lines mostly repeat the last one.
+let lastClf = '';
+let lastClfMs = 0;
+
 /** NGINX / Apache / Traefik CLF time: `10/Oct/2000:13:55:36 -0700`, optionally with `.123` ms. */
 export function clfToMs(raw: string): number {
+  if (raw === lastClf) return lastClfMs;
   const m = /^(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?\s*([+-])(\d{2}):?(\d{2})$/.exec(raw);
   const month = m ? MONTHS[m[2]!] : undefined;
   if (!m || month === undefined) return checked(NaN, raw);
   const frac = m[7] ? Number(m[7].padEnd(3, '0').slice(0, 3)) : 0;
   const offsetMin = (m[8] === '-' ? -1 : 1) * (Number(m[9]) * 60 + Number(m[10]));
   const utc = Date.UTC(Number(m[3]), month, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6]), frac);
-  return checked(utc - offsetMin * 60_000, raw);
+  const ms = checked(utc - offsetMin * 60_000, raw);
+  lastClf = raw;
+  lastClfMs = ms;
+  return ms;
 }
 
 /** Epoch number in s, ms, µs or ns, told apart by magnitude. */

@@ -29,12 +29,12 @@ const PROBE_MIDDLE = 8;
  * this reads a fixed few. Tokens that share a probe only evict each other: entries hold the token's
  * source and a hit must equal it.
  */
-function probe(raw: string, kind: 'bearer' | 'api_key'): number {
-  const n = raw.length;
+function probe(token: string, kind: 'bearer' | 'api_key'): number {
+  const n = token.length;
   let h = (kind === 'api_key' ? 0x9dc5 : 0x811c) ^ n;
   const mid = n >> 1;
-  for (let i = mid, end = Math.min(n, mid + PROBE_MIDDLE); i < end; i++) h = Math.imul(h ^ raw.charCodeAt(i), 0x01000193);
-  for (let i = Math.max(0, n - PROBE_TAIL); i < n; i++) h = Math.imul(h ^ raw.charCodeAt(i), 0x01000193);
+  for (let i = mid, end = Math.min(n, mid + PROBE_MIDDLE); i < end; i++) h = Math.imul(h ^ token.charCodeAt(i), 0x01000193);
+  for (let i = Math.max(0, n - PROBE_TAIL); i < n; i++) h = Math.imul(h ^ token.charCodeAt(i), 0x01000193);
   // 30 bits stay a small integer, which V8 keys a Map by without allocating.
   return h & 0x3fffffff;
 }
@@ -67,7 +67,9 @@ export class TokenCache {
     this.misses++;
     const info = this.compute(raw, kind);
     if (entry === undefined && this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value as number);
-    this.entries.set(key, { source, kind, info });
+    // A flat copy of the source: comparing with a slice (a header value cut from a decoded message)
+    // costs V8 several times more, and the slice would keep the whole message alive.
+    this.entries.set(key, { source: structuredClone(source), kind, info });
     return info;
   }
 

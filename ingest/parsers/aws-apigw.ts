@@ -137,11 +137,14 @@ function draftOf(o: JsonObject, eventTs: number | null, logGroup: string | null)
 
   const routeKey = text(f.routeKey, 'routeKey');
   const resourcePath = text(f.resourcePath, 'resourcePath');
-  const routed = routeKey ? ROUTE_KEY.exec(routeKey) : null;
-  draft.method = text(f.httpMethod, 'httpMethod') ?? routed?.[1] ?? null;
+  const method = text(f.httpMethod, 'httpMethod');
+  const path = text(f.path, 'path');
+  // The route key ("GET /pets") is read only for what the record does not log otherwise.
+  const routed = routeKey !== null && (method === null || (path === null && resourcePath === null)) ? ROUTE_KEY.exec(routeKey) : null;
+  draft.method = method ?? routed?.[1] ?? null;
   // $context.path is the path as requested; the resource path / route key is its template, the
   // closest thing logged when a format leaves the path out (the AWS docs' example formats do).
-  draft.url = text(f.path, 'path') ?? resourcePath ?? routed?.[2] ?? null;
+  draft.url = path ?? resourcePath ?? routed?.[2] ?? null;
   draft.route = resourcePath ?? routeKey;
   draft.latencyMs = num(f.responseLatency, 'responseLatency');
   draft.clientIp = text(f.ip, 'ip');
@@ -219,6 +222,11 @@ const GROUPED_SLOT: ReadonlyMap<string, number> = new Map(GROUPED_NAMES.map((nam
 // Each name's slot as a constant property, read per record where a map lookup would cost more.
 const SLOT = Object.fromEntries(GROUPED_NAMES.map((name, i) => [name, i])) as Readonly<Record<GroupedName, number>>;
 
+// The grouped key at each position of the last record and its slot.
+const MAX_POSITIONS = 256;
+const KEY_AT = new Array<string | undefined>(MAX_POSITIONS);
+const SLOT_AT = new Array<number | undefined>(MAX_POSITIONS);
+
 /**
  * The grouped values by slot, each from the first group that has it (as inGroups). One pass over the
  * groups' own keys costs a map lookup per key; searching every group for every name read would cost
@@ -226,9 +234,21 @@ const SLOT = Object.fromEntries(GROUPED_NAMES.map((name, i) => [name, i])) as Re
  */
 function groupedValues(groups: readonly JsonObject[]): unknown[] {
   const values = new Array<unknown>(GROUPED_NAMES.length).fill(undefined);
+  let position = -1;
   for (const group of groups) {
     for (const key in group) {
-      const slot = GROUPED_SLOT.get(key);
+      position++;
+      // A log format writes its keys in one order: a key where the last record had it (JSON keys are
+      // interned, so === compares references) reuses that record's lookup.
+      let slot: number | undefined;
+      if (position < MAX_POSITIONS && KEY_AT[position] === key) slot = SLOT_AT[position];
+      else {
+        slot = GROUPED_SLOT.get(key);
+        if (position < MAX_POSITIONS) {
+          KEY_AT[position] = key;
+          SLOT_AT[position] = slot;
+        }
+      }
       if (slot !== undefined && values[slot] === undefined) values[slot] = group[key];
     }
   }
@@ -246,9 +266,6 @@ function inGroups(groups: readonly JsonObject[], name: string): unknown {
 /** A member of a nested `$context` namespace (`{"identity":{"sourceIp":…}}`). */
 const member = (v: unknown, name: string): unknown => (isObject(v) ? v[name] : undefined);
 
-let lastClf = '';
-let lastClfMs = 0;
-
 // REST $context.requestTimeEpoch is epoch ms; the HTTP API docs do not name the unit, so the
 // magnitude decides. requestTime is the CLF start time with second resolution.
 function timeOf(epoch: unknown, clf: unknown, eventTs: number | null): number {
@@ -256,14 +273,7 @@ function timeOf(epoch: unknown, clf: unknown, eventTs: number | null): number {
   // The raw text only feeds the error detail; passing it spares a number-to-string conversion.
   if (e !== null) return epochToMs(e, typeof epoch === 'string' ? epoch : 'requestTimeEpoch');
   const c = text(clf, 'requestTime');
-  if (c !== null) {
-    // Whole seconds: consecutive records mostly repeat the last one.
-    if (c !== lastClf) {
-      lastClfMs = clfToMs(c);
-      lastClf = c;
-    }
-    return lastClfMs;
-  }
+  if (c !== null) return clfToMs(c);
   if (eventTs !== null) return epochToMs(eventTs, 'timestamp');
   throw new FieldError('missing_field', 'requestTime: missing (nor requestTimeEpoch)');
 }
@@ -275,6 +285,9 @@ function trackOf(isCanary: string | null, logGroup: string | null, stage: string
   if (!stage) return null;
   const s = stage.toLowerCase();
   if (TRACK_SET.has(s)) return s as Track;
+  // stable and blue end in e, canary in y, green in n: the last char spares most stages the regex.
+  const last = s.charCodeAt(s.length - 1);
+  if (last !== 0x65 && last !== 0x79 && last !== 0x6e) return null;
   return (STAGE_TRACK.exec(s)?.[1] as Track | undefined) ?? null;
 }
 

@@ -7,7 +7,8 @@ import { fail, type ParseResult } from '../parse-result.js';
 
 /** True for records shaped like a canonical AccessEvent. */
 export function detectCanonicalAccess(record: JsonObject): boolean {
-  return 'tokenFp' in record && 'gateway' in record && 'deployment' in record;
+  // Property loads, not `in`: asked of every access record, and JSON holds no undefined values.
+  return record.tokenFp !== undefined && record.gateway !== undefined && record.deployment !== undefined;
 }
 
 /** Validates a canonical AccessEvent record. */

@@ -58,6 +58,10 @@ const TRACK_SUFFIX = /[-_.](?:stable|canary|blue|green)(?:-\d+)?$/i;
 // give, null for other keys; cached, since a deployment logs the same few keys on every line.
 const HEADER_KEYS = new Map<string, HeaderKey | null>();
 const MAX_HEADER_KEYS = 4096;
+// The key at each position of the last line and its lookup.
+const MAX_POSITIONS = 256;
+const KEY_AT = new Array<string | undefined>(MAX_POSITIONS);
+const HEADER_AT = new Array<HeaderKey | null>(MAX_POSITIONS);
 // Time keys after $msec, most precise first: configs put $time_iso8601 or $msec under any of them.
 const TIME_KEYS = ['time_iso8601', '@timestamp', 'timestamp', 'time_local', 'time'] as const;
 
@@ -66,7 +70,7 @@ export const nginxParser: GatewayParser = {
   format: 'nginx',
 
   detect(record: RawRecord): boolean {
-    if (record.kind === 'text') return LINE.test(record.line);
+    if (record.kind === 'text') return lineMatch(record.line) !== null;
     const o = record.value;
     return (
       o.status !== undefined &&
@@ -86,13 +90,25 @@ export const nginxParser: GatewayParser = {
   },
 };
 
+// detect() and parse() of a line run the same match: the last line's is remembered.
+let lastLine: string | null = null;
+let lastMatch: RegExpExecArray | null = null;
+
+function lineMatch(line: string): RegExpExecArray | null {
+  if (line !== lastLine) {
+    lastMatch = LINE.exec(line);
+    lastLine = line;
+  }
+  return lastMatch;
+}
+
 function parseLine(line: string): ParseResult<AccessDraft> {
-  const m = LINE.exec(line);
+  const m = lineMatch(line);
   if (!m) return fail('format_mismatch', 'not an NGINX combined, main or ingress-nginx upstreaminfo line');
   const status = Number(m[5]);
   if (status < 100) throw new FieldError('invalid_field', `status: ${m[5]} is not an HTTP status`);
   const latencyMs = m[11] === undefined || m[11] === '-' ? null : Math.round(Number(m[11]) * 1000);
-  const end = clfTime(m[3]!);
+  const end = clfToMs(m[3]!);
   const d = emptyDraft('nginx', requestStart(end, latencyMs, 'request_time'), status);
   d.latencyMs = latencyMs;
   d.clientIp = dash(m[1]!);
@@ -110,10 +126,12 @@ function parseLine(line: string): ParseResult<AccessDraft> {
 
 function parseJson(o: JsonObject): ParseResult<AccessDraft> {
   const requestHeaders: Record<string, string> = {};
-  const responseHeaders: Record<string, string> = {};
+  let responseHeaders: Record<string, string> | null = null;
   let upstreamHeaders: Record<string, string> | null = null;
   let tokenPresented: boolean | null = null;
+  let position = -1;
   for (const key in o) {
+    position++;
     // $http_<name> is a request header, $sent_http_<name> what the client got, $upstream_http_<name>
     // what the backend sent. The first letter spares the lookup on every other key.
     const c = key.charCodeAt(0);
@@ -124,10 +142,20 @@ function parseJson(o: JsonObject): ParseResult<AccessDraft> {
       if (key === 'http_authorization') tokenPresented = false;
       continue;
     }
-    const header = headerKey(key);
+    // A log_format writes its keys in one order: a key where the last line had it (JSON keys are
+    // interned, so === compares references) reuses that line's lookup.
+    let header: HeaderKey | null;
+    if (position < MAX_POSITIONS && KEY_AT[position] === key) header = HEADER_AT[position] ?? null;
+    else {
+      header = headerKey(key);
+      if (position < MAX_POSITIONS) {
+        KEY_AT[position] = key;
+        HEADER_AT[position] = header;
+      }
+    }
     if (header === null) continue;
     if (header.side === 'request') requestHeaders[header.name] = value;
-    else if (header.side === 'sent') responseHeaders[header.name] = value;
+    else if (header.side === 'sent') (responseHeaders ??= {})[header.name] = value;
     else (upstreamHeaders ??= {})[header.name] = value;
   }
 
@@ -141,7 +169,7 @@ function parseJson(o: JsonObject): ParseResult<AccessDraft> {
   const d = emptyDraft('nginx', requestStart(end, latencyMs, 'request_time'), status);
   d.latencyMs = latencyMs;
   d.requestHeaders = requestHeaders;
-  d.responseHeaders = upstreamHeaders ? Object.assign(upstreamHeaders, responseHeaders) : responseHeaders;
+  d.responseHeaders = upstreamHeaders && responseHeaders ? Object.assign(upstreamHeaders, responseHeaders) : (responseHeaders ?? upstreamHeaders ?? {});
 
   const request = text(o.request, 'request');
   if (request !== null) setRequestLine(d, request);
@@ -178,7 +206,7 @@ function parseJson(o: JsonObject): ParseResult<AccessDraft> {
 }
 
 function endTime(o: JsonObject): number {
-  const msec = num(o.msec, 'msec');
+  const msec = typeof o.msec === 'string' ? msecSeconds(o.msec) ?? num(o.msec, 'msec') : num(o.msec, 'msec');
   // The raw text only feeds the error detail; passing it spares a number-to-string conversion.
   if (msec !== null) return epochToMs(msec, typeof o.msec === 'string' ? o.msec : 'msec');
   for (const name of TIME_KEYS) {
@@ -190,15 +218,27 @@ function endTime(o: JsonObject): number {
   throw new FieldError('missing_field', 'time_local: missing (nor msec, time_iso8601, time)');
 }
 
-// $time_local has whole seconds, so consecutive lines mostly repeat it: remember the last one.
-let lastClf = '';
-let lastClfMs = 0;
-function clfTime(raw: string): number {
-  if (raw !== lastClf) {
-    lastClfMs = clfToMs(raw);
-    lastClf = raw;
+/**
+ * $msec as logged, seconds and a three-digit fraction ("1795600800.110"); null for any other shape.
+ * Read as two integers: Number() of a fractional string costs several times more, and the sum is
+ * the same number to far better than the ms that epochToMs rounds to.
+ */
+function msecSeconds(s: string): number | null {
+  const dot = s.length - 4;
+  if (dot < 1 || dot > 10 || s.charCodeAt(dot) !== 46) return null;
+  let seconds = 0;
+  for (let i = 0; i < dot; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return null;
+    seconds = seconds * 10 + d;
   }
-  return lastClfMs;
+  let fraction = 0;
+  for (let i = dot + 1; i < s.length; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return null;
+    fraction = fraction * 10 + d;
+  }
+  return seconds + fraction / 1000;
 }
 
 function setRequestLine(d: AccessDraft, request: string): void {

@@ -68,6 +68,8 @@ function parseClf(line: string): ParseResult<AccessDraft> {
   return { ok: true, event: d };
 }
 
+// Fields are read as named properties (strValue(v.RequestMethod, …), not str(v, 'RequestMethod')),
+// the cheaper read per record.
 function parseJson(v: JsonObject): ParseResult<AccessDraft> {
   // StartUTC / StartLocal: "the time at which request processing started" (Traefik docs,
   // JSON format fields); StartLocal alone when users drop StartUTC for local time zones.

@@ -4,7 +4,7 @@
 // only up to their header block (at most 64 KiB) to read Authorization, WWW-Authenticate
 // and deployment headers. Sources are cited beside each rule below.
 import { FieldError, fail, guard, type ParseResult } from '../parse-result.js';
-import { isObject, num, numValue, reqStr, status as statusField, str, strValue, type JsonObject } from '../fields.js';
+import { isObject, numValue, reqStr, status as statusField, strValue, type JsonObject } from '../fields.js';
 import { isoToMs } from '../time.js';
 import { emptyDraft, requestStart, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
 
@@ -49,13 +49,30 @@ const STDOUT_FIELD = 'tyk-analytics-record';
 const KAFKA_REQUEST_TIME = 'request_time_ms';
 
 // logrus text entries: `time=... level=... <fields sorted by key>`; access-log entries carry prefix=access-log.
-const ACCESS_LOG_LINE = /^time=(?:"[^"]*"|\S+) level=[a-z]+ (?:.* )?prefix=access-log(?: |$)/;
+// Lazy `.*?`: the same lines match, found from the front rather than by backtracking from the end.
+const ACCESS_LOG_LINE = /^time=(?:"[^"]*"|\S+) level=[a-z]+ (?:.*? )?prefix=access-log(?: |$)/;
 // The access-log fields read below (internal/httputil/accesslog/record.go); others are skipped.
 const ACCESS_KEYS = [
   'prefix', 'time', 'status', 'latency_total', 'method', 'original_path', 'path', 'host', 'client_ip', 'remote_addr',
   'user_agent', 'api_id', 'api_name', 'upstream_addr', 'error_target', 'trace_id', 'api_key', 'response_flag', 'response_code_details',
 ] as const;
 const ACCESS_SLOT = new Map<string, number>(ACCESS_KEYS.map((k, i) => [k, i]));
+// A key sliced from a line is a fresh string, which the map must hash. A cell picked by its length
+// and first and last chars holds the one field it can be, compared instead; a cell two fields share
+// leaves them to the map.
+const KEY_CELLS = 64;
+const keyCell = (key: string): number => (key.length * 7 + key.charCodeAt(0) * 5 + key.charCodeAt(key.length - 1)) & (KEY_CELLS - 1);
+const CELL_SLOT = new Array<number>(KEY_CELLS).fill(-1);
+for (let i = 0; i < ACCESS_KEYS.length; i++) {
+  const cell = keyCell(ACCESS_KEYS[i]!);
+  CELL_SLOT[cell] = CELL_SLOT[cell] === -1 ? i : -2;
+}
+
+function accessSlot(key: string): number | undefined {
+  const slot = CELL_SLOT[keyCell(key)]!;
+  if (slot === -2) return ACCESS_SLOT.get(key);
+  return slot >= 0 && ACCESS_KEYS[slot] === key ? slot : undefined;
+}
 const PREFIX_SLOT = 0;
 // Tyk 5.8-5.13's default text formatter (and TYK_LOGFORMAT=legacy) stamps "Jan 02 15:04:05": no year, no zone.
 const LEGACY_TIME = /^[A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2}$/;
@@ -98,9 +115,10 @@ function lowerName(text: string, start: number, end: number): string {
   const slot = (length * 31 + text.charCodeAt(start) * 7 + text.charCodeAt(end - 1)) & (NAME_SLOTS - 1);
   const raw = text.slice(start, end);
   // A slice and === cost less than startsWith(spelling, start) in V8.
-  if (raw === SPELLINGS[slot]) return LOWER_NAMES[slot]!;
-  // Remembered as a copy: a slice would keep the whole decoded message, token included, alive.
-  const spelling = Buffer.from(raw, 'utf16le').toString('utf16le');
+  if (SPELLINGS[slot] === raw) return LOWER_NAMES[slot]!;
+  // Remembered as a flat copy: a slice would keep the whole decoded message, token included, alive,
+  // and comparing with a slice costs V8 more.
+  const spelling = structuredClone(raw);
   const lower = spelling.trim().toLowerCase();
   SPELLINGS[slot] = spelling;
   LOWER_NAMES[slot] = lower;
@@ -238,24 +256,24 @@ function parseAccessLog(f: JsonObject): ParseResult<AccessDraft> {
   }
   // logrus stamps the entry when RecordAccessLog runs, after the response (gateway/middleware.go).
   const end = isoToMs(time);
-  const total = num(f, 'latency_total');
+  const total = numValue(f.latency_total, 'latency_total');
   const draft = emptyDraft('tyk', requestStart(end, total, 'latency_total'), statusField(f, 'status'));
   draft.latencyMs = total;
-  draft.method = str(f, 'method');
-  draft.url = str(f, 'original_path') ?? str(f, 'path');
-  draft.host = str(f, 'host');
+  draft.method = strValue(f.method, 'method');
+  draft.url = strValue(f.original_path, 'original_path') ?? strValue(f.path, 'path');
+  draft.host = strValue(f.host, 'host');
   // client_ip is request.RealIP (X-Real-IP / X-Forwarded-For / peer); remote_addr is the TCP peer.
-  draft.clientIp = str(f, 'client_ip') ?? str(f, 'remote_addr');
-  draft.userAgent = str(f, 'user_agent');
-  draft.route = str(f, 'api_id');
-  draft.service = str(f, 'api_name');
+  draft.clientIp = strValue(f.client_ip, 'client_ip') ?? strValue(f.remote_addr, 'remote_addr');
+  draft.userAgent = strValue(f.user_agent, 'user_agent');
+  draft.route = strValue(f.api_id, 'api_id');
+  draft.service = strValue(f.api_name, 'api_name');
   // error_target names the upstream on proxy errors, where upstream_addr may be absent.
-  draft.upstream = str(f, 'upstream_addr') ?? str(f, 'error_target');
-  draft.requestId = str(f, 'trace_id');
-  draft.tokenId = keyId(str(f, 'api_key'));
+  draft.upstream = strValue(f.upstream_addr, 'upstream_addr') ?? strValue(f.error_target, 'error_target');
+  draft.requestId = strValue(f.trace_id, 'trace_id');
+  draft.tokenId = keyId(strValue(f.api_key, 'api_key'));
   // Error classification (internal/errors/classification.go): e.g. TKE jwt_token_expired, AMF auth_field_missing.
-  const flag = str(f, 'response_flag');
-  const details = str(f, 'response_code_details');
+  const flag = strValue(f.response_flag, 'response_flag');
+  const details = strValue(f.response_code_details, 'response_code_details');
   if (flag !== null || details !== null) draft.gatewayError = [flag, details].filter((x) => x !== null).join(' ');
   return { ok: true, event: draft };
 }
@@ -270,9 +288,11 @@ export function scanLogfmt(line: string, visit: (key: string, value: string) => 
       continue;
     }
     const keyStart = i;
-    while (i < n && line.charCodeAt(i) !== 61 && line.charCodeAt(i) !== 32) i++;
-    // logrus always writes key=value: a bare word means a cut or foreign line.
-    if (i >= n || line.charCodeAt(i) !== 61 || i === keyStart) return false;
+    // logrus always writes key=value: a bare word means a cut or foreign line. Two searches cost
+    // less than a loop over the key's chars.
+    i = line.indexOf('=', keyStart);
+    const space = line.indexOf(' ', keyStart);
+    if (i <= keyStart || (space >= 0 && space < i)) return false;
     const key = line.slice(keyStart, i);
     i++;
     if (line.charCodeAt(i) === 34) {
@@ -355,7 +375,7 @@ export const tykParser: GatewayParser = {
     // keying an object by them, which costs a string-table lookup per field.
     const values: Array<string | undefined> = new Array<string | undefined>(ACCESS_KEYS.length);
     const wellFormed = scanLogfmt(record.line, (key, value) => {
-      const slot = ACCESS_SLOT.get(key);
+      const slot = accessSlot(key);
       if (slot !== undefined) values[slot] = value;
     });
     if (!wellFormed) return fail('format_mismatch', 'not a logfmt line: unterminated quote, bad escape or bare word');
