@@ -39,6 +39,10 @@ export class Analyzer {
   private readonly lateCounter: { value: number };
   /** Called with each finding when it is raised or updated (same id). */
   onFinding: ((f: Finding) => void) | null = null;
+  /** Called with each event once the store has folded it in, before any eviction it allows. */
+  onApplied: ((e: StreamEvent) => void) | null = null;
+  /** Called at each minute boundary of stream time, after the detectors' ticks. */
+  onTick: ((now: number) => void) | null = null;
 
   constructor(config: AnalyzerConfig, metrics: Metrics, restored?: StoreState) {
     this.store = new LifecycleStore(config.lifecycle, metrics, restored);
@@ -83,12 +87,14 @@ export class Analyzer {
     }
     for (const d of this.detectors) for (const f of d.onEvent(e, this.store)) this.emit(f, ts);
     this.store.apply(e);
+    this.onApplied?.(e);
     this.store.advance(ts);
   }
 
   private tick(now: number): void {
     this.lastTick = now;
     for (const d of this.detectors) if (d.onTick) for (const f of d.onTick(now, this.store)) this.emit(f, now);
+    this.onTick?.(now);
   }
 
   private emit(f: Finding, now: number): void {

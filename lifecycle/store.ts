@@ -78,6 +78,8 @@ export class LifecycleStore {
   private readonly netCache = new Map<string, { network: string | null; hash: number; v6: boolean }>();
   private lastClient: { event: AccessEvent | null; key: ClientKey } = { event: null, key: { net: 0, ua: 0, v6: false, network: null, family: 'none' } };
   private readonly evictions: { expired: { value: number }; lru: { value: number } };
+  /** Called with a slot about to be evicted, while its state can still be read. */
+  onEvict: ((slot: number) => void) | null = null;
 
   constructor(
     private readonly config: LifecycleConfig,
@@ -399,6 +401,7 @@ export class LifecycleStore {
   }
 
   private evict(slot: number): void {
+    this.onEvict?.(slot);
     const t = this.tokens;
     this.state.index.remove(t, slot);
     if (t.session[slot]! >= 0) this.state.sessions.unref(t.session[slot]!);
