@@ -1,5 +1,5 @@
 // `tokenwatch demo`: generates realistic traffic with labelled anomalies and look-alikes,
-// analyses it on the embedded default, and walks through what was found and what was
+// analyses it on the embedded default (a ClickHouse store in the demo's directory), and walks through what was found and what was
 // rightly left alone. The README's first command; needs nothing but Node.
 import { parseArgs } from 'node:util';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -31,7 +31,7 @@ export async function demoCommand(argv: string[], ctx: ComponentContext, stdout:
   const quiet = new Writable({ write: (_c, _e, cb) => cb() });
   await genCommand(['--out-dir', dir, '--format', values.format!, '--minutes', values.minutes!, '--seed', values.seed!], ctx, quiet);
   const findingsPath = join(dir, 'findings.jsonl');
-  const analyzeArgs = ['--logs', join(dir, 'access.log'), '--token-events', join(dir, 'token-events.jsonl'), '--out', findingsPath, '--dlq', join(dir, 'dlq.jsonl')];
+  const analyzeArgs = ['--logs', join(dir, 'access.log'), '--token-events', join(dir, 'token-events.jsonl'), '--out', findingsPath, '--dlq', join(dir, 'dlq.jsonl'), '--store', join(dir, 'store')];
   if (!process.env.TOKENWATCH_FP_KEY) analyzeArgs.push('--dev');
   await analyzeCommand(analyzeArgs, ctx, quiet, stderr);
 
@@ -68,10 +68,12 @@ function tour(dir: string, format: string, minutes: string, findings: Finding[],
     out.push(`  [${noisy === 0 ? 'quiet' : 'NOISY'}]  ${name}${count}: ${group[0]!.note}`);
   }
   const unexplained = findings.filter((f) => isSerious(f) && !anomalies.some((l) => labelMatches(f, l))).length;
+  const example = findings.find((f) => f.kind === 'token_replay')?.jti ?? findings.find((f) => f.jti)?.jti;
   out.push(
     '',
     `${findings.length} findings in all; ${unexplained} serious finding(s) not explained by an injected anomaly.`,
-    `Files: ${dir}/ (access.log, token-events.jsonl, labels.json, findings.jsonl)`,
+    `Files: ${dir}/ (access.log, token-events.jsonl, labels.json, findings.jsonl, store/ with events, per-minute aggregates, lifecycles and findings)`,
+    `Explore the store: npx tokenwatch report --store ${join(dir, 'store')}${example ? ` --token ${example}` : ''}`,
     'Next: TOKENWATCH_FP_KEY=... npx tokenwatch analyze --logs <your gateway log> --token-events <your IdP events>',
   );
   return out.join('\n');

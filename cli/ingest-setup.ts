@@ -12,6 +12,18 @@ import { JwksVerifier } from '../ingest/jwt-claims.js';
 import { GATEWAYS, IDPS } from '../ingest/model.js';
 import { AccessRecordParser, TokenEventRecordParser } from '../ingest/parsers/registry.js';
 import { analyzerConfigSchema } from '../detectors/analyzer.js';
+import { migrateConfigSchema } from '../sinks/clickhouse/migrate.js';
+import { analysisSinkConfigSchema } from '../sinks/clickhouse/analysis-sink.js';
+import { writerConfigSchema } from '../sinks/clickhouse/writer.js';
+
+/** The ClickHouse store section: retention and how analyze writes. */
+export const storeConfigSchema = z
+  .object({
+    ...migrateConfigSchema.shape,
+    // Files are read faster than any timer: batches cut by rows only form the same batches on a re-run.
+    sink: analysisSinkConfigSchema.default(analysisSinkConfigSchema.parse({ writer: writerConfigSchema.parse({ maxBatchDelayMs: 0 }) })),
+  })
+  .strict();
 
 export const accessFormatSchema = z.enum(['auto', ...GATEWAYS]);
 export const idpFormatSchema = z.enum(['auto', ...IDPS]);
@@ -25,6 +37,8 @@ export const fileConfigSchema = z
     maxLineBytes: z.number().int().positive().default(1024 * 1024),
     /** Lateness, lifecycle bounds, detector settings and guardrails. */
     analyzer: analyzerConfigSchema.default(analyzerConfigSchema.parse({})),
+    /** Where analyze keeps events, aggregates, lifecycles and findings (ClickHouse). */
+    store: storeConfigSchema.default(storeConfigSchema.parse({})),
   })
   .strict();
 export type FileConfig = z.output<typeof fileConfigSchema>;

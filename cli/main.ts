@@ -10,6 +10,8 @@ import { parseCommand, PARSE_USAGE } from './parse.js';
 import { genCommand, GEN_USAGE } from './gen.js';
 import { analyzeCommand, ANALYZE_USAGE } from './analyze.js';
 import { demoCommand, DEMO_USAGE } from './demo.js';
+import { reportCommand, REPORT_USAGE } from './report.js';
+import { migrateCommand, MIGRATE_USAGE } from './migrate.js';
 
 const USAGE = `tokenwatch: watches API tokens in gateway access logs and IdP events
 
@@ -17,11 +19,17 @@ commands:
   demo      generate traffic with injected token attacks and release regressions, analyse it, explain the findings
   analyze   rebuild token lifecycles from gateway logs and IdP events, print findings (the main job)
   parse     read gateway logs or IdP events and print canonical events (see how tokenwatch reads your logs)
+  report    findings, auth-failure rates per version, token metrics and token timelines from the store
+  migrate   create or update the ClickHouse schema (analyze does it at startup)
   gen       write synthetic gateway logs and IdP events with labelled anomalies and look-alikes (try the detectors)
 
 ${DEMO_USAGE}
 
 ${ANALYZE_USAGE}
+
+${REPORT_USAGE}
+
+${MIGRATE_USAGE}
 
 ${PARSE_USAGE}
 
@@ -29,6 +37,9 @@ ${GEN_USAGE}
 
 environment:
   TOKENWATCH_FP_KEY     HMAC key for token fingerprints (shared with your gateways); required unless --dev
+  TOKENWATCH_STORE      embedded store directory (default .tokenwatch/store)
+  CLICKHOUSE_URL        use this ClickHouse server instead of the embedded store (+ CLICKHOUSE_USER,
+                        CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE)
   TOKENWATCH_LOG_LEVEL  pino level for stderr logs (default info)`;
 
 // analyze holds up to 30 s of events for event-time ordering; a larger young generation
@@ -46,6 +57,10 @@ async function main(argv: string[]): Promise<number> {
       return genCommand(rest, ctx, process.stderr);
     case 'analyze':
       return analyzeCommand(rest, ctx, process.stdout, process.stderr);
+    case 'report':
+      return reportCommand(rest, ctx, process.stdout);
+    case 'migrate':
+      return migrateCommand(rest, ctx, process.stdout);
     case 'demo':
       return demoCommand(rest, ctx, process.stdout, process.stderr);
     case undefined:

@@ -276,3 +276,25 @@ describe('aws-apigw renderer round trip', () => {
     });
   }
 });
+
+describe('aws-apigw parser: keys by position', () => {
+  it('reads claims and groups by their keys when records write them in different orders', () => {
+    const claimsOf = (value: Record<string, unknown>): unknown => {
+      const result = awsApigwParser.parse(json(value));
+      return result.ok && result.event ? [result.event.loggedClaims, result.event.requestId, result.event.method] : result;
+    };
+    const flat = { requestId: 'r1', httpMethod: 'GET', requestTime: '25/Nov/2025:10:00:00 +0000', status: '200', 'authorizer.claims.sub': 'u1', jwtJti: 'j1' };
+    const swapped = { jwtJti: 'j2', 'authorizer.claims.sub': 'u2', requestId: 'r2', httpMethod: 'PUT', requestTime: '25/Nov/2025:10:00:00 +0000', status: '200' };
+    const grouped = { jwtSub: 'u3', request: { requestId: 'r3', requestTime: '25/Nov/2025:10:00:00 +0000' }, http: { httpMethod: 'POST', status: 200 }, authorizer: { claims: { jti: 'j3' } } };
+    const regrouped = { http: { status: 200, httpMethod: 'DELETE' }, authorizer: { claims: { sub: 'u4' } }, request: { requestTime: '25/Nov/2025:10:00:00 +0000', requestId: 'r4' } };
+    const claims = (jti: string | null, sub: string): Record<string, unknown> => ({ jti, sub, sid: null, clientId: null, iss: null, aud: null, exp: null, iat: null });
+    for (let i = 0; i < 2; i++) {
+      expect(claimsOf(flat)).toEqual([claims('j1', 'u1'), 'r1', 'GET']);
+      expect(claimsOf(swapped)).toEqual([claims('j2', 'u2'), 'r2', 'PUT']);
+      expect(awsApigwParser.detect(json(grouped))).toBe(true);
+      expect(claimsOf(grouped)).toEqual([claims('j3', 'u3'), 'r3', 'POST']);
+      expect(awsApigwParser.detect(json(regrouped))).toBe(true);
+      expect(claimsOf(regrouped)).toEqual([claims(null, 'u4'), 'r4', 'DELETE']);
+    }
+  });
+});

@@ -35,10 +35,10 @@
 // a bearer token itself never reaches this parser: tokens are known by API key id or claims.
 import type { Claims, Track } from '../model.js';
 import { TRACKS } from '../model.js';
-import { FieldError, fail, guard, skip, type ParseResult } from '../parse-result.js';
+import { FieldError, fail, skip, type ParseResult } from '../parse-result.js';
 import { isObject, type JsonObject } from '../fields.js';
 import { clfToMs, epochToMs, javaUtcDateToMs } from '../time.js';
-import { emptyDraft, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
+import { emptyDraft, rejected, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
 
 // `$context` namespaces: their members never stand for a top-level variable (authorizer.status is
 // not the response status), so user-made groups are searched but these are not.
@@ -49,22 +49,24 @@ const AWS_NAMESPACES: ReadonlySet<string> = new Set([
 
 // The claims read, by their JWT names; azp, client_id and cid all give clientId (claimsOf).
 const CLAIM_NAME_LIST = ['jti', 'sub', 'sid', 'azp', 'client_id', 'cid', 'iss', 'aud', 'exp', 'iat'] as const;
+// Each claim's index in RawClaims, spelled out so that claimsOf reads constant indexes.
+const JTI = 0, SUB = 1, SID = 2, AZP = 3, CLIENT_ID = 4, CID = 5, ISS = 6, AUD = 7, EXP = 8, IAT = 9;
 const camel = (c: string): string => c.split('_').map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
-// Every flat key a claim is logged under, to the claim's name.
-const CLAIM_KEYS: ReadonlyMap<string, ClaimName> = new Map(
-  CLAIM_NAME_LIST.flatMap((name) =>
-    [`authorizer.claims.${name}`, `authorizerClaims${camel(name)}`, `jwt${camel(name)}`, `claims.${name}`].map((k) => [k, name] as const),
+// Every flat key a claim is logged under, to the claim's index.
+const CLAIM_KEYS: ReadonlyMap<string, number> = new Map(
+  CLAIM_NAME_LIST.flatMap((name, i) =>
+    [`authorizer.claims.${name}`, `authorizerClaims${camel(name)}`, `jwt${camel(name)}`, `claims.${name}`].map((k) => [k, i] as const),
   ),
 );
-const CLAIM_NAMES: ReadonlySet<string> = new Set(CLAIM_NAME_LIST);
-type ClaimName = (typeof CLAIM_NAME_LIST)[number];
-/** Logged claim values by claim name, the first logged of each; undefined when not logged. */
-type RawClaims = Record<ClaimName, unknown>;
-// One object shape for every record's claims, set and read by name: cheaper than a Map per record.
-const noRawClaims = (): RawClaims => ({
-  jti: undefined, sub: undefined, sid: undefined, azp: undefined, client_id: undefined, cid: undefined,
-  iss: undefined, aud: undefined, exp: undefined, iat: undefined,
-});
+const CLAIM_INDEX: ReadonlyMap<string, number> = new Map(CLAIM_NAME_LIST.map((name, i) => [name, i]));
+/**
+ * Logged claim values by claim index (CLAIM_NAME_LIST), the first logged of each; undefined when
+ * not logged. An array indexed by constants: a store by claim name into an object is a keyed store
+ * that V8 cannot resolve at the store site.
+ */
+type RawClaims = unknown[];
+const NO_RAW_CLAIMS: readonly unknown[] = CLAIM_NAME_LIST.map(() => undefined);
+const noRawClaims = (): RawClaims => NO_RAW_CLAIMS.slice();
 
 const TRACK_SET: ReadonlySet<string> = new Set(TRACKS);
 const STAGE_TRACK = /[-_.](stable|canary|blue|green)$/i;
@@ -90,7 +92,7 @@ export const awsApigwParser: GatewayParser = {
 
   parse(record: RawRecord): ParseResult<AccessDraft> {
     if (record.kind !== 'json') return fail('format_mismatch', 'aws-apigw access logs are JSON objects, got a text line');
-    return guard(() => {
+    try {
       const o = record.value;
       if (o.messageType === 'CONTROL_MESSAGE') return skip('control_message', 'CloudWatch Logs control message');
       if (o.messageType === 'DATA_MESSAGE' && Array.isArray(o.logEvents)) {
@@ -106,7 +108,9 @@ export const awsApigwParser: GatewayParser = {
         return fromLogEvent(o, typeof o.logGroup === 'string' ? o.logGroup : null);
       }
       return { ok: true, event: draftOf(o, null, null) };
-    });
+    } catch (err) {
+      return rejected(err);
+    }
   },
 };
 
@@ -222,18 +226,21 @@ const GROUPED_SLOT: ReadonlyMap<string, number> = new Map(GROUPED_NAMES.map((nam
 // Each name's slot as a constant property, read per record where a map lookup would cost more.
 const SLOT = Object.fromEntries(GROUPED_NAMES.map((name, i) => [name, i])) as Readonly<Record<GroupedName, number>>;
 
+// Copied per record: a copy of a packed array costs less than allocating one and filling it.
+const NO_GROUPED_VALUES: readonly unknown[] = GROUPED_NAMES.map(() => undefined);
+
 // The grouped key at each position of the last record and its slot.
 const MAX_POSITIONS = 256;
 const KEY_AT = new Array<string | undefined>(MAX_POSITIONS);
 const SLOT_AT = new Array<number | undefined>(MAX_POSITIONS);
 
 /**
- * The grouped values by slot, each from the first group that has it (as inGroups). One pass over the
+ * The grouped values by slot, each from the first group that has it. One pass over the
  * groups' own keys costs a map lookup per key; searching every group for every name read would cost
  * a property lookup by key string per group and name.
  */
 function groupedValues(groups: readonly JsonObject[]): unknown[] {
-  const values = new Array<unknown>(GROUPED_NAMES.length).fill(undefined);
+  const values = NO_GROUPED_VALUES.slice();
   let position = -1;
   for (const group of groups) {
     for (const key in group) {
@@ -253,14 +260,6 @@ function groupedValues(groups: readonly JsonObject[]): unknown[] {
     }
   }
   return values;
-}
-
-function inGroups(groups: readonly JsonObject[], name: string): unknown {
-  for (let i = 0; i < groups.length; i++) {
-    const v = groups[i]![name];
-    if (v !== undefined) return v;
-  }
-  return undefined;
 }
 
 /** A member of a nested `$context` namespace (`{"identity":{"sourceIp":…}}`). */
@@ -297,16 +296,16 @@ const joinErrors = (a: string | null, b: string | null): string | null => (a ===
 // Every field is set, null when not logged: one object literal keeps one shape per record, where
 // adding only the logged claims one by one costs a shape change each.
 function claimsOf(raw: RawClaims): Partial<Claims> | null {
-  const jti = claimText(raw.jti);
-  const sub = claimText(raw.sub);
-  const sid = claimText(raw.sid);
+  const jti = claimText(raw[JTI]);
+  const sub = claimText(raw[SUB]);
+  const sid = claimText(raw[SID]);
   // azp before client_id, as jwt-claims does.
-  const clientId = claimText(raw.azp) ?? claimText(raw.client_id) ?? claimText(raw.cid);
-  const iss = claimText(raw.iss);
-  const audText = claimText(raw.aud);
+  const clientId = claimText(raw[AZP]) ?? claimText(raw[CLIENT_ID]) ?? claimText(raw[CID]);
+  const iss = claimText(raw[ISS]);
+  const audText = claimText(raw[AUD]);
   const aud = audText === null ? null : claimList(audText);
-  const exp = claimTimeOf(raw.exp);
-  const iat = claimTimeOf(raw.iat);
+  const exp = claimTimeOf(raw[EXP]);
+  const iat = claimTimeOf(raw[IAT]);
   if (jti === null && sub === null && sid === null && clientId === null && iss === null && aud === null && exp === null && iat === null) return null;
   return { jti, sub, sid, clientId, iss, aud, exp, iat };
 }
@@ -329,10 +328,12 @@ function claimList(s: string): string[] | null {
   return list.length > 0 ? list : null;
 }
 
+const NUMERIC_DATE = /^\d+(\.\d+)?$/;
+
 // NumericDate seconds (RFC 7519 section 2) or Cognito's "Thu May 04 03:50:06 UTC 2023"; an
 // unreadable claim is dropped rather than failing the request it rides on.
 function claimTime(v: string | number): number | null {
-  const n = typeof v === 'number' ? v : /^\d+(\.\d+)?$/.test(v) ? Number(v) : dateToMs(v) / 1000;
+  const n = typeof v === 'number' ? v : NUMERIC_DATE.test(v) ? Number(v) : dateToMs(v) / 1000;
   return Number.isFinite(n) && n > 0 && n < 7e9 ? Math.round(n * 1000) : null;
 }
 
@@ -348,32 +349,67 @@ interface Scan {
   claims: RawClaims | null;
 }
 
+// What scan() makes of a top-level key, whatever its value: a flat claim key's claim index + 1 in
+// the low bits, and flags for the namespaces and for the keys whose object holds claims.
+const CLAIM_BITS = 15;
+const NAMESPACE = 16;
+const AUTHORIZER = 32;
+const CLAIMS = 64;
+
+function keyClass(k: string): number {
+  let c = (CLAIM_KEYS.get(k) ?? -1) + 1;
+  if (AWS_NAMESPACES.has(k)) c |= NAMESPACE;
+  if (k === 'authorizer') c |= AUTHORIZER;
+  else if (k === 'claims') c |= CLAIMS;
+  return c;
+}
+
+// The top-level key at each position of the last record and its class.
+const SCAN_KEY_AT = new Array<string | undefined>(MAX_POSITIONS);
+const CLASS_AT = new Array<number>(MAX_POSITIONS).fill(0);
+
+/**
+ * keyClass(k) for the key at `position`. As in groupedValues, a key where the last record had it
+ * reuses that record's class, which spares a map and a set lookup per key.
+ */
+function classAt(position: number, k: string): number {
+  if (position >= MAX_POSITIONS) return keyClass(k);
+  if (SCAN_KEY_AT[position] === k) return CLASS_AT[position]!;
+  const cls = keyClass(k);
+  SCAN_KEY_AT[position] = k;
+  CLASS_AT[position] = cls;
+  return cls;
+}
+
 // One pass over the top-level keys: user-made groups to search, and the claims logged flat
 // (`authorizer.claims.sub`, `jwtSub`…) or nested (`{"authorizer":{"claims":{…}}}`, `{"claims":{…}}`).
 function scan(o: JsonObject): Scan {
   let groups: JsonObject[] | null = null;
   let claims: RawClaims | null = null;
-  const keep = (name: ClaimName, v: unknown): void => {
-    claims ??= noRawClaims();
-    if (claims[name] === undefined) claims[name] = v;
-  };
+  let position = -1;
   for (const k in o) {
+    position++;
+    const cls = classAt(position, k);
     const v = o[k];
     if (isObject(v)) {
-      if (k === 'authorizer' || k === 'claims') {
-        const nested = k === 'claims' ? v : v.claims;
+      if ((cls & (AUTHORIZER | CLAIMS)) !== 0) {
+        const nested = (cls & CLAIMS) !== 0 ? v : v.claims;
         if (isObject(nested)) {
-          for (const name in nested) if (CLAIM_NAMES.has(name)) keep(name as ClaimName, nested[name]);
+          for (const name in nested) {
+            const i = CLAIM_INDEX.get(name);
+            if (i === undefined) continue;
+            claims ??= noRawClaims();
+            if (claims[i] === undefined) claims[i] = nested[name];
+          }
         }
       }
-      if (!AWS_NAMESPACES.has(k)) (groups ??= []).push(v);
+      if ((cls & NAMESPACE) === 0) (groups ??= []).push(v);
       continue;
     }
-    // Only keys starting a, j or c can name a claim; the first letter spares the map on the rest.
-    const c = k.charCodeAt(0);
-    if (c === 97 || c === 106 || c === 99) {
-      const name = CLAIM_KEYS.get(k);
-      if (name !== undefined) keep(name, v);
+    const i = (cls & CLAIM_BITS) - 1;
+    if (i >= 0) {
+      claims ??= noRawClaims();
+      if (claims[i] === undefined) claims[i] = v;
     }
   }
   return { groups, claims };
@@ -382,15 +418,16 @@ function scan(o: JsonObject): Scan {
 /** scan()'s groups alone, for detect(). */
 function groupsOf(o: JsonObject): JsonObject[] | null {
   let groups: JsonObject[] | null = null;
+  let position = -1;
   for (const k in o) {
+    position++;
     const v = o[k];
-    if (isObject(v) && !AWS_NAMESPACES.has(k)) (groups ??= []).push(v);
+    if (isObject(v) && (classAt(position, k) & NAMESPACE) === 0) (groups ??= []).push(v);
   }
   return groups;
 }
 
 function looksLikeAccessLog(o: JsonObject, groups: readonly JsonObject[] | null): boolean {
-  const has = (name: string): boolean => o[name] !== undefined || (groups !== null && inGroups(groups, name) !== undefined);
   if (groups === null) {
     return (
       o.requestId !== undefined &&
@@ -398,10 +435,17 @@ function looksLikeAccessLog(o: JsonObject, groups: readonly JsonObject[] | null)
       (o.requestTime !== undefined || o.requestTimeEpoch !== undefined || o.extendedRequestId !== undefined || o.apiId !== undefined || o.domainName !== undefined)
     );
   }
+  // The groups' values in one pass, as draftOf reads them: asking each group for each name would
+  // cost a lookup by key string per group and name.
+  const g = groupedValues(groups);
   return (
-    has('requestId') &&
-    (has('httpMethod') || has('routeKey')) &&
-    (has('requestTime') || has('requestTimeEpoch') || has('extendedRequestId') || has('apiId') || has('domainName'))
+    (o.requestId !== undefined || g[SLOT.requestId] !== undefined) &&
+    (o.httpMethod !== undefined || g[SLOT.httpMethod] !== undefined || o.routeKey !== undefined || g[SLOT.routeKey] !== undefined) &&
+    (o.requestTime !== undefined || g[SLOT.requestTime] !== undefined ||
+      o.requestTimeEpoch !== undefined || g[SLOT.requestTimeEpoch] !== undefined ||
+      o.extendedRequestId !== undefined || g[SLOT.extendedRequestId] !== undefined ||
+      o.apiId !== undefined || g[SLOT.apiId] !== undefined ||
+      o.domainName !== undefined || g[SLOT.domainName] !== undefined)
   );
 }
 

@@ -167,6 +167,23 @@ const OTHERS: Array<[string, RawRecord]> = [
   ['canonical', json({ ts: 1_764_065_730_000, gateway: 'nginx', requestId: 'r', method: 'GET', path: '/a', route: null, host: null, status: 200, latencyMs: 3, clientIp: null, userAgent: null, tokenFp: null, tokenKind: null, claims: null, authError: null, deployment: none, consumerId: null })],
 ];
 
+describe('nginx parser: header keys by position', () => {
+  it('reads each line by its own keys when lines write them in different orders', () => {
+    const headersOf = (value: Record<string, unknown>): unknown => {
+      const result = nginxParser.parse(json(value));
+      return result.ok && result.event ? [result.event.requestHeaders, result.event.responseHeaders, result.event.tokenPresented] : result;
+    };
+    const a = { msec: '1764065400.000', status: 200, request: 'GET / HTTP/1.1', http_host: 'a.example', sent_http_x_deployment_version: 'v1', http_authorization: '' };
+    const b = { msec: '1764065400.000', status: 200, request: 'GET / HTTP/1.1', http_authorization: '', sent_http_x_deployment_version: 'v2', http_host: 'b.example' };
+    const c = { msec: '1764065400.000', status: 200, request: 'GET / HTTP/1.1', sent_http_x_deployment_version: 'v3', http_x_api_key: 'k', body_bytes_sent: 5 };
+    for (let i = 0; i < 2; i++) {
+      expect(headersOf(a)).toEqual([{ host: 'a.example' }, { 'x-deployment-version': 'v1' }, false]);
+      expect(headersOf(b)).toEqual([{ host: 'b.example' }, { 'x-deployment-version': 'v2' }, false]);
+      expect(headersOf(c)).toEqual([{ 'x-api-key': 'k' }, { 'x-deployment-version': 'v3' }, null]);
+    }
+  });
+});
+
 describe('nginx parser: detection', () => {
   it('claims every documented sample', () => {
     for (const line of SAMPLES) expect(nginxParser.detect(recordOf(line)), line).toBe(true);

@@ -24,10 +24,10 @@
 //   service_name -> service; ingress_name -> route;
 //   http_<name> -> request header <name> (http_authorization, http_x_api_key…);
 //   sent_http_<name> / upstream_http_<name> -> response header (www-authenticate, x-deployment-*).
-import { FieldError, fail, guard, type ParseResult } from '../parse-result.js';
+import { FieldError, fail, type ParseResult } from '../parse-result.js';
 import type { JsonObject } from '../fields.js';
 import { anyToMs, clfToMs, epochToMs } from '../time.js';
-import { emptyDraft, requestStart, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
+import { emptyDraft, rejected, requestStart, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
 
 // combined: $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent
 // "$http_referer" "$http_user_agent"; then nothing (combined), "$http_x_forwarded_for" (main), or
@@ -86,7 +86,11 @@ export const nginxParser: GatewayParser = {
   },
 
   parse(record: RawRecord): ParseResult<AccessDraft> {
-    return guard(() => (record.kind === 'text' ? parseLine(record.line) : parseJson(record.value)));
+    try {
+      return record.kind === 'text' ? parseLine(record.line) : parseJson(record.value);
+    } catch (err) {
+      return rejected(err);
+    }
   },
 };
 
@@ -133,27 +137,26 @@ function parseJson(o: JsonObject): ParseResult<AccessDraft> {
   for (const key in o) {
     position++;
     // $http_<name> is a request header, $sent_http_<name> what the client got, $upstream_http_<name>
-    // what the backend sent. The first letter spares the lookup on every other key.
-    const c = key.charCodeAt(0);
-    if (c !== 104 && c !== 115 && c !== 117) continue;
-    const value = o[key];
-    if (typeof value !== 'string' || value === '' || value === '-') {
-      // A logged but empty $http_authorization: the client sent no bearer token.
-      if (key === 'http_authorization') tokenPresented = false;
-      continue;
-    }
-    // A log_format writes its keys in one order: a key where the last line had it (JSON keys are
-    // interned, so === compares references) reuses that line's lookup.
+    // what the backend sent. A log_format writes its keys in one order: a key where the last line
+    // had it (JSON keys are interned, so === compares references) reuses that line's lookup, before
+    // its value is even read; elsewhere the first letter spares the lookup on every other key.
     let header: HeaderKey | null;
     if (position < MAX_POSITIONS && KEY_AT[position] === key) header = HEADER_AT[position] ?? null;
     else {
-      header = headerKey(key);
+      const c = key.charCodeAt(0);
+      header = c !== 104 && c !== 115 && c !== 117 ? null : headerKey(key);
       if (position < MAX_POSITIONS) {
         KEY_AT[position] = key;
         HEADER_AT[position] = header;
       }
     }
     if (header === null) continue;
+    const value = o[key];
+    if (typeof value !== 'string' || value === '' || value === '-') {
+      // A logged but empty $http_authorization: the client sent no bearer token.
+      if (key === 'http_authorization') tokenPresented = false;
+      continue;
+    }
     if (header.side === 'request') requestHeaders[header.name] = value;
     else if (header.side === 'sent') (responseHeaders ??= {})[header.name] = value;
     else (upstreamHeaders ??= {})[header.name] = value;

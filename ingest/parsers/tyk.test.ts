@@ -395,6 +395,24 @@ describe('tyk parser: bad input', () => {
     expect(tykParser.parse(text('time="2025-01-29T08:27:09Z" level=info prefix=access-log status=two'))).toMatchObject({ ok: false, reason: 'invalid_field' });
   });
 
+  it('finds the end of the raw header block by CRLF CRLF first, else by bare LF LF', () => {
+    const headersOf = (raw: string): Record<string, string> | undefined => {
+      const result = tykParser.parse({ kind: 'json', value: { ...base(), raw_request: Buffer.from(raw, 'latin1').toString('base64') } });
+      return result.ok && result.event ? result.event.requestHeaders : undefined;
+    };
+    expect(headersOf('GET /a HTTP/1.1\r\nHost: h\r\n\r\nX-Body: 1\r\n')).toEqual({ host: 'h' });
+    expect(headersOf('GET /a HTTP/1.1\nHost: h\n\nX-Body: 1\n')).toEqual({ host: 'h' });
+    // An LF LF before a CRLF CRLF is not the end: the CRLF CRLF is.
+    expect(headersOf('GET /a HTTP/1.1\nHost: h\n\nX-Late: 1\r\n\r\nX-Body: 1')).toEqual({ host: 'h', 'x-late': '1' });
+    expect(headersOf('GET /a HTTP/1.1\r\n\r\nHost: h')).toEqual({});
+  });
+
+  it('joins a header repeated under another spelling', () => {
+    const raw = Buffer.from('GET /a HTTP/1.1\r\nX-Tag: a\r\nHost: h\r\nx-tag: b\r\nX-TAG: c\r\n\r\n', 'latin1').toString('base64');
+    const result = tykParser.parse({ kind: 'json', value: { ...base(), raw_request: raw } });
+    expect(result.ok && result.event?.requestHeaders).toEqual({ 'x-tag': 'a, b, c', host: 'h' });
+  });
+
   it('ignores undecodable raw payloads instead of failing the record', () => {
     expect(normalise({ kind: 'json', value: { ...base(), raw_request: '!!!not base64!!!', raw_response: 'SGVsbG8=' } })).toMatchObject({
       status: 200,

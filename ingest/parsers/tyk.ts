@@ -6,7 +6,7 @@
 import { FieldError, fail, guard, type ParseResult } from '../parse-result.js';
 import { isObject, numValue, reqStr, status as statusField, strValue, type JsonObject } from '../fields.js';
 import { isoToMs } from '../time.js';
-import { emptyDraft, requestStart, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
+import { emptyDraft, rejected, requestStart, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
 
 // Field names of tyk-pump's AnalyticsRecord: JSON tags since tyk-pump v1.5.0 (analytics/analytics.go),
 // Go's default field names before that.
@@ -150,21 +150,46 @@ function readRawHttp(raw: string, startLine: RegExp, skip: string | null): RawHt
       text = more;
     }
   }
-  // Go writes CRLF line ends; decoded payloads of some pumps keep bare LF.
-  let end = text.indexOf('\r\n\r\n');
-  let bodyStart = end + 4;
-  if (end < 0) {
-    end = text.indexOf('\n\n');
-    bodyStart = end + 2;
-  }
-  const headEnd = end < 0 ? text.length : end;
+  // The header block ends at the first CRLF CRLF (Go writes CRLF line ends), else at the first
+  // LF LF (decoded payloads of some pumps keep bare LF). Found while walking the lines, not by
+  // searching the message first: a blank line is where one of the two ends.
+  const n = text.length;
+  let headEnd = n;
+  let bodyStart = -1;
   let lineEnd = text.indexOf('\n');
-  if (lineEnd < 0 || lineEnd > headEnd) lineEnd = headEnd;
+  if (lineEnd < 0) lineEnd = n;
+  // A CRLF CRLF whose first LF ends the start line: no headers, and the start line ends at that CR.
+  else if (text.charCodeAt(lineEnd + 1) === 13 && text.charCodeAt(lineEnd + 2) === 10 && text.charCodeAt(lineEnd - 1) === 13) {
+    headEnd = lineEnd - 1;
+    bodyStart = lineEnd + 3;
+    lineEnd = headEnd;
+  }
   const first = text.slice(0, text.charCodeAt(lineEnd - 1) === 13 ? lineEnd - 1 : lineEnd);
   if (!startLine.test(first)) return null;
   const headers: Record<string, string> = {};
+  let stored = 0;
   let pos = lineEnd + 1;
   while (pos < headEnd) {
+    if (bodyStart < 0) {
+      const c = text.charCodeAt(pos);
+      // pos follows an LF: a line holding only CR after a CR LF is the CRLF CRLF.
+      if (c === 13 && text.charCodeAt(pos + 1) === 10 && text.charCodeAt(pos - 2) === 13) {
+        headEnd = pos - 2;
+        bodyStart = pos + 2;
+        break;
+      }
+      if (c === 10) {
+        // An LF LF counts only when the message holds no CRLF CRLF at all; none lies before pos.
+        const crlf = text.indexOf('\r\n\r\n', pos);
+        if (crlf < 0) {
+          headEnd = pos - 1;
+          bodyStart = pos + 1;
+          break;
+        }
+        headEnd = crlf;
+        bodyStart = crlf + 4;
+      }
+    }
     let next = text.indexOf('\n', pos);
     if (next < 0 || next > headEnd) next = headEnd;
     const colon = text.indexOf(':', pos);
@@ -177,13 +202,21 @@ function readRawHttp(raw: string, startLine: RegExp, skip: string | null): RawHt
         let to = next;
         while (to > from && (text.charCodeAt(to - 1) === 13 || text.charCodeAt(to - 1) === 32)) to--;
         const value = text.slice(from, to);
-        const seen = headers[name];
-        headers[name] = seen === undefined ? value : `${seen}, ${value}`;
+        // A repeated header is rare: a bit per name (by its length and first and last chars, so
+        // names may share one) spares looking up every name in the headers stored so far.
+        const bit = 1 << ((name.length * 7 + name.charCodeAt(0) + name.charCodeAt(name.length - 1)) & 31);
+        if ((stored & bit) === 0) {
+          stored |= bit;
+          headers[name] = value;
+        } else {
+          const seen = headers[name];
+          headers[name] = seen === undefined ? value : `${seen}, ${value}`;
+        }
       }
     }
     pos = next + 1;
   }
-  return { startLine: first, headers, body: end < 0 ? '' : text.slice(bodyStart) };
+  return { startLine: first, headers, body: bodyStart < 0 ? '' : text.slice(bodyStart) };
 }
 
 /** The token identifier Tyk logged in api_key, or null when it logged none or only an obfuscated tail. */
@@ -201,7 +234,7 @@ function parseAnalytics(v: JsonObject): ParseResult<AccessDraft> {
   const k = rec.ResponseCode !== undefined ? PASCAL : SNAKE;
   // timestamp is taken when Tyk finishes the request (handler_success.go / handler_error.go
   // RecordHit), so the start is timestamp minus the total latency.
-  const end = isoToMs(reqStr(rec, k.timestamp));
+  const end = isoToMs(strValue(rec[k.timestamp], k.timestamp) ?? missing(k.timestamp));
   const latency = rec[k.latency];
   const total =
     (isObject(latency) ? numValue(latency[k.latencyTotal], k.latencyTotal) : null) ??
@@ -233,9 +266,11 @@ function parseAnalytics(v: JsonObject): ParseResult<AccessDraft> {
     draft.requestId = request.headers['x-request-id'] ?? null;
     // Request line `METHOD target HTTP/1.1`: the target's query string, if any.
     const line = request.startLine;
-    const query = line.indexOf('?');
-    const version = line.lastIndexOf(' ');
-    if (url !== null && query >= 0 && query < version) url += line.slice(query, version);
+    const query = url === null ? -1 : line.indexOf('?');
+    if (query >= 0) {
+      const version = line.lastIndexOf(' ');
+      if (query < version) url += line.slice(query, version);
+    }
   }
   draft.url = url;
   draft.host = request?.headers.host ?? draft.upstream;
@@ -247,6 +282,11 @@ function parseAnalytics(v: JsonObject): ParseResult<AccessDraft> {
     if (draft.status >= 400) draft.gatewayError = ERROR_BODY.exec(response.body)?.[1] ?? null;
   }
   return { ok: true, event: draft };
+}
+
+/** reqStr()'s rejection, for a field the parser loaded itself. */
+function missing(field: string): never {
+  throw new FieldError('missing_field', `${field}: missing`);
 }
 
 function parseAccessLog(f: JsonObject): ParseResult<AccessDraft> {
@@ -369,7 +409,11 @@ export const tykParser: GatewayParser = {
   parse(record: RawRecord): ParseResult<AccessDraft> {
     if (record.kind === 'json') {
       const v = record.value;
-      return guard(() => (v.prefix === 'access-log' ? parseAccessLog(v) : parseAnalytics(v)));
+      try {
+        return v.prefix === 'access-log' ? parseAccessLog(v) : parseAnalytics(v);
+      } catch (err) {
+        return rejected(err);
+      }
     }
     // Keys sliced from a line are not interned: collect the known ones by slot rather than
     // keying an object by them, which costs a string-table lookup per field.

@@ -17,7 +17,7 @@ function run(format: string): { findings: Finding[]; labels: Label[]; stderr: st
   const dir = mkdtempSync(join(tmpdir(), `tw-e2e-${format}-`));
   const gen = runCli(['gen', '--out-dir', dir, '--format', format, '--minutes', '20', '--seed', '7'], { env });
   expect(gen.code, gen.stderr).toBe(0);
-  const a = runCli(['analyze', '--logs', join(dir, 'access.log'), '--token-events', join(dir, 'token-events.jsonl'), '--dlq', join(dir, 'dlq.jsonl')], { env });
+  const a = runCli(['analyze', '--logs', join(dir, 'access.log'), '--token-events', join(dir, 'token-events.jsonl'), '--dlq', join(dir, 'dlq.jsonl'), '--no-store'], { env });
   expect(a.code, a.stderr).toBe(0);
   const findings = a.stdout.split('\n').filter(Boolean).map((l) => findingSchema.parse(JSON.parse(l)));
   const labels = (JSON.parse(readFileSync(join(dir, 'labels.json'), 'utf8')) as unknown[]).map((l) => labelSchema.parse(l));

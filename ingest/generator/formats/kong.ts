@@ -39,9 +39,10 @@ function record(r: SyntheticRequest): Record<string, unknown> {
     via: '1.1 kong/3.9.0',
     'x-kong-request-id': r.requestId,
   };
+  // The challenge is logged whoever sent it: Kong passes an upstream's WWW-Authenticate through.
+  if (r.wwwAuthenticate !== null) responseHeaders['www-authenticate'] = r.wwwAuthenticate;
   if (fromKong) {
     responseHeaders['x-kong-response-latency'] = String(r.latencyMs);
-    if (r.wwwAuthenticate !== null) responseHeaders['www-authenticate'] = r.wwwAuthenticate;
   } else {
     responseHeaders['x-kong-upstream-latency'] = String(proxyLatency);
     responseHeaders['x-kong-proxy-latency'] = '1';

@@ -1,0 +1,181 @@
+// Turns the lifecycle store's state into token_lifecycles rows. The store keeps keys as
+// hashes only (its memory budget), so this tracker remembers, per live slot, the strings a
+// row needs (key, jti, tokenFp, subject, client id): only when a store is written, at the
+// cost of those strings per tracked token. A slot changed by an event is marked dirty and
+// its row is cut at the next minute tick, at eviction, or at the end; a revocation of a
+// session, refresh family or subject marks every token it covers. A slot's generation
+// guards against writing a recycled slot under an evicted token's key.
+import type { AccessEvent, TokenEvent } from '../../ingest/model.js';
+import { LifecycleStore } from '../../lifecycle/store.js';
+import { SEEN_AT_GATEWAY, SUPERSEDED } from '../../lifecycle/token-table.js';
+import type { StreamEvent } from '../../lifecycle/stream-event.js';
+import type { TokenLifecycle } from './rows.js';
+
+interface SlotMeta {
+  gen: number;
+  key: string;
+  tokenFp: string | null;
+  jti: string | null;
+  subject: string | null;
+  clientId: string | null;
+  dirty: boolean;
+  /** The state of the last row cut, so a row is cut again when time alone changed it (expiry). */
+  written: TokenLifecycle['state'] | null;
+}
+
+/** Remembers which tokens changed and cuts their current lifecycle rows. */
+export class LifecycleTracker {
+  private readonly meta: Array<SlotMeta | undefined> = [];
+  private dirty: number[] = [];
+
+  constructor(private readonly store: LifecycleStore) {}
+
+  /** Records that `e` was folded into the store. */
+  applied(e: StreamEvent): void {
+    if (e.source === 'access') this.access(e.event);
+    else this.token(e.event);
+  }
+
+  /** Rows of the tokens changed since the last call, as of stream time `now`. */
+  cut(now: number): TokenLifecycle[] {
+    const rows: TokenLifecycle[] = [];
+    for (const slot of this.dirty) {
+      const m = this.live(slot);
+      if (m === undefined || !m.dirty) continue;
+      m.dirty = false;
+      rows.push(this.row(slot, m, now));
+    }
+    this.dirty = [];
+    return rows;
+  }
+
+  /** The row of a slot the store is about to evict, if it changed since its last row. */
+  evicting(slot: number, now: number): TokenLifecycle | null {
+    const m = this.live(slot);
+    this.meta[slot] = undefined;
+    if (m === undefined) return null;
+    const written = m.written;
+    const row = this.row(slot, m, now);
+    return m.dirty || row.state !== written ? row : null;
+  }
+
+  /** Rows of every tracked token whose state differs from its last row: the end of input. */
+  final(now: number): TokenLifecycle[] {
+    const rows = this.cut(now);
+    for (let slot = 0; slot < this.meta.length; slot++) {
+      const m = this.live(slot);
+      if (m === undefined) continue;
+      const written = m.written;
+      const row = this.row(slot, m, now);
+      if (row.state !== written) rows.push(row);
+    }
+    return rows;
+  }
+
+  private access(e: AccessEvent): void {
+    const key = LifecycleStore.keyOf(e);
+    if (key === null) return;
+    const m = this.touch(key);
+    if (m === undefined) return;
+    const c = e.claims;
+    m.tokenFp ??= e.tokenFp;
+    if (c !== null) {
+      m.jti ??= c.jti;
+      m.subject ??= c.sub;
+      m.clientId ??= c.clientId;
+    }
+  }
+
+  private token(e: TokenEvent): void {
+    if (e.tokenId !== null) {
+      const m = this.touch(e.tokenId);
+      if (m !== undefined) {
+        m.jti ??= e.tokenId;
+        m.subject ??= e.subject;
+        m.clientId ??= e.clientId;
+      }
+    }
+    if (e.type === 'revoked' || e.type === 'logout' || e.type === 'reuse_detected') this.coveredBy(e);
+  }
+
+  // A revocation beyond the token itself changes every token of the session, family or
+  // subject: one pass over the tracked slots' columns, rare next to requests.
+  private coveredBy(e: TokenEvent): void {
+    const { sessions, families, refresh } = this.store.state;
+    const session = e.sessionId !== null ? (sessions.index.get(e.sessionId) ?? -1) : -1;
+    const refreshId = e.type === 'reuse_detected' ? (e.parentRefreshTokenId ?? e.refreshTokenId) : e.refreshTokenId;
+    const family = refreshId !== null ? (refresh.get(refreshId)?.family ?? families.index.get(refreshId) ?? -1) : -1;
+    const subject = e.type === 'logout' && e.sessionId === null ? e.subject : null;
+    if (session < 0 && family < 0 && subject === null) return;
+    const t = this.store.tokens;
+    for (let slot = 0; slot < this.meta.length; slot++) {
+      const m = this.live(slot);
+      if (m === undefined) continue;
+      if ((session >= 0 && t.session[slot] === session) || (family >= 0 && t.family[slot] === family) || (subject !== null && m.subject === subject)) this.mark(slot, m);
+    }
+  }
+
+  private touch(key: string): SlotMeta | undefined {
+    const slot = this.store.find(key);
+    if (slot < 0) return undefined;
+    const gen = this.store.tokens.gen[slot]!;
+    let m = this.meta[slot];
+    if (m === undefined || m.gen !== gen) {
+      m = { gen, key, tokenFp: null, jti: null, subject: null, clientId: null, dirty: false, written: null };
+      this.meta[slot] = m;
+    }
+    this.mark(slot, m);
+    return m;
+  }
+
+  private mark(slot: number, m: SlotMeta): void {
+    if (m.dirty) return;
+    m.dirty = true;
+    this.dirty.push(slot);
+  }
+
+  private live(slot: number): SlotMeta | undefined {
+    const m = this.meta[slot];
+    return m !== undefined && m.gen === this.store.tokens.gen[slot] ? m : undefined;
+  }
+
+  private row(slot: number, m: SlotMeta, now: number): TokenLifecycle {
+    const t = this.store.tokens;
+    const revocation = this.store.revocation(slot, m.subject);
+    const exp = nullable(t.exp[slot]!);
+    const uses = t.uses[slot]!;
+    const state: TokenLifecycle['state'] =
+      revocation !== null && revocation.at <= now
+        ? 'revoked'
+        : exp !== null && exp <= now
+          ? 'expired'
+          : (t.flags[slot]! & SUPERSEDED) !== 0
+            ? 'refreshed'
+            : uses > 0 || (t.flags[slot]! & SEEN_AT_GATEWAY) !== 0
+              ? 'active'
+              : 'issued';
+    m.written = state;
+    return {
+      key: m.key,
+      tokenFp: m.tokenFp,
+      jti: m.jti,
+      sessionId: this.store.sessionOf(slot),
+      family: this.store.familyOf(slot),
+      subject: m.subject,
+      clientId: m.clientId,
+      state,
+      issuedAt: nullable(t.issuedAt[slot]!),
+      firstUseAt: nullable(t.firstUse[slot]!),
+      lastUseAt: nullable(t.lastUse[slot]!),
+      exp,
+      revokedAt: revocation?.at ?? null,
+      revokedBy: revocation?.by ?? null,
+      uses,
+      failures: t.failures[slot]!,
+      distinctClients: t.clientCount[slot]!,
+      updatedAt: now,
+    };
+  }
+}
+
+const nullable = (v: number): number | null => (Number.isNaN(v) ? null : v);
