@@ -94,7 +94,7 @@ function suite(name: string, open: () => Promise<{ store: ClickHouseStore; dispo
 
     it('refuses a shipped migration whose text was edited', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'tw-sql-'));
-      for (const f of readdirSync(sqlDirectory())) copyFileSync(join(sqlDirectory(), f), join(dir, f));
+      for (const f of readdirSync(sqlDirectory()).filter((n) => n.endsWith('.sql'))) copyFileSync(join(sqlDirectory(), f), join(dir, f));
       writeFileSync(join(dir, '006_findings.sql'), '-- edited\nCREATE TABLE IF NOT EXISTS findings (id String) ENGINE = MergeTree ORDER BY id;\n');
       await expect(migrate(client, { retentionDays: 7 }, ctx(), loadMigrations(dir))).rejects.toMatchObject({
         code: 'TW_ERR_CLICKHOUSE_MIGRATION_CHANGED',
