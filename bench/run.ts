@@ -6,6 +6,7 @@ import { ingestBench } from './ingest.bench.js';
 import { table } from './timing.js';
 import { lifecycleMemoryBench } from './lifecycle-memory.bench.js';
 import { analyzeBench } from './analyze.bench.js';
+import { storeBench } from './store.bench.js';
 
 // The same young-generation size the CLI sets (cli/main.ts), so figures match what users run.
 setFlagsFromString('--max-semi-space-size=32');
@@ -17,6 +18,16 @@ console.log(table(ingestBench(records)));
 console.log('');
 const formats: Array<[string, string]> = [['kong', 'json'], ['envoy', 'json'], ['nginx', 'json'], ['nginx', 'combined']];
 console.log(table(analyzeBench(Number(process.env.BENCH_MINUTES ?? 30), formats)));
+
+const storeMinutes = Number(process.env.BENCH_STORE_MINUTES ?? 10);
+const stored = await storeBench(storeMinutes, 'kong', 'json');
+const perSec = (n: number): string => Math.round(n).toLocaleString('en-US');
+console.log(`\n| benchmark (kong/json, ${storeMinutes} min scenario, ${stored.events.toLocaleString('en-US')} events) | events/s | ratio |`);
+console.log('|---|---:|---:|');
+console.log(`| analyze, no store | ${perSec(stored.withoutStore)} | 1.00 |`);
+console.log(`| analyze, embedded store (chdb) | ${perSec(stored.withStore)} | ${(stored.withStore / stored.withoutStore).toFixed(2)} |`);
+console.log(`\nevents table via the writer alone (views included): ${perSec(stored.writerRowsPerSecond)} rows/s into chdb`);
+console.log(`write amplification: ${stored.insertedRows.toLocaleString('en-US')} ClickHouse rows inserted (tables and view targets) for ${stored.events.toLocaleString('en-US')} input events = ${stored.amplification.toFixed(2)} rows per event`);
 
 const memory = lifecycleMemoryBench(Number(process.env.BENCH_TOKENS ?? 1_000_000));
 console.log(`\nlifecycle store: ${memory.tracked.toLocaleString('en-US')} live tokens, ${Math.round(memory.bytesPerToken)} bytes of heap + buffers per tracked token (target <= 256)`);

@@ -9,6 +9,17 @@ describe('clickhouse rows', () => {
   it('formats times for DateTime64(3) in UTC and clamps exp claims beyond its range', () => {
     expect(chTime(Date.UTC(2026, 10, 25, 10, 0, 1, 23))).toBe('2026-11-25 10:00:01.023');
     expect(chTime(Number.MAX_SAFE_INTEGER)).toBe('2299-12-31 23:59:59.999');
+    expect(chTime(-1)).toBe('1970-01-01 00:00:00.000');
+  });
+
+  it('writes every time as Date would, whichever minute the last one was in', () => {
+    let seed = 7;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let i = 0; i < 5000; i++) {
+      // Mostly neighbours of the last time (the cached minute), sometimes a jump anywhere.
+      const ms = i % 7 === 0 ? next() * 1000 + (next() % 1000) : T0 + (next() % 180_000) + (i % 3) * 0.5;
+      expect(chTime(ms), String(ms)).toBe(new Date(Math.floor(ms)).toISOString().slice(0, 23).replace('T', ' '));
+    }
   });
 
   it('calls an expired rejection false only when the token exp is more than the clock skew ahead', () => {
