@@ -81,7 +81,8 @@ export async function buildReport(q: ReportQueries, target: string, options: Rep
   const empty = { findingsByKind: [], topFindings: [], authRates: [], tokensPerMinute: [] };
   if (time.lastEvent === null) return { store: target, window: null, events: 0, ...empty, token };
   const until = options.until === undefined ? time.lastEvent : timeArg(options.until, '--until', time.lastEvent);
-  const since = timeArg(options.since, '--since', until);
+  // Clamped to the first stored event, so the charts spend their columns on stored time.
+  const since = Math.max(timeArg(options.since, '--since', until), Math.min(time.firstEvent!, until));
   if (since > until) throw new TokenwatchError('TW_ERR_CLI_USAGE', `--since (${iso(since)}) is after --until (${iso(until)})`);
   const w: Window = { since, until };
   return {
