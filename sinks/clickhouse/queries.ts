@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { TokenwatchError } from '../../common/errors.js';
 import { sqlDirectory } from './migrate.js';
-import { chTime } from './rows.js';
+import { chTime, type LifecycleRow } from './rows.js';
 
 export interface StreamTime {
   firstEvent: number | null;
@@ -59,26 +59,8 @@ export interface TokenMinute {
   revoked: number;
 }
 
-export interface LifecycleState {
-  token_key: string;
-  token_fp: string;
-  jti: string;
-  session_id: string;
-  family: string;
-  subject: string;
-  client_id: string;
-  state: string;
-  issued_at: string | null;
-  first_use_at: string | null;
-  last_use_at: string | null;
-  exp: string | null;
-  revoked_at: string | null;
-  revoked_by: string;
-  uses: number;
-  failures: number;
-  distinct_clients: number;
-  updated_at: string;
-}
+/** A token_lifecycles row as read back: the columns written (rows.ts). */
+export type LifecycleState = LifecycleRow;
 
 export interface TimelineEntry {
   at: string;
