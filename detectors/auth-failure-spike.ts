@@ -9,7 +9,7 @@ import { LifecycleStore } from '../lifecycle/store.js';
 import type { StreamEvent } from '../lifecycle/stream-event.js';
 import { loadConfig } from '../common/config.js';
 import type { Detector } from './detector.js';
-import { compact, findingId, iso, severityRank, type Finding, type Severity } from './finding.js';
+import { compact, findingId, iso, NONE, severityRank, type Finding, type Severity } from './finding.js';
 import { compareProportions, type ProportionComparison } from './stats.js';
 
 export const authFailureSpikeConfigSchema = z
@@ -58,9 +58,6 @@ export type BaselineKind = 'stable_track' | 'own_history';
 
 const KIND = 'auth_failure_spike' satisfies Finding['kind'];
 const MINUTE = 60_000;
-// onEvent never finds anything (evaluation waits for the tick): one shared, frozen answer, so the
-// hot path allocates nothing and a caller that tried to append to it would fail loudly.
-const NONE = Object.freeze([]) as unknown as Finding[];
 
 /** An open incident of one deployment: its identity survives updates until it goes quiet. */
 interface Incident {

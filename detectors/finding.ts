@@ -36,6 +36,13 @@ export const findingSchema = z
   .strict();
 export type Finding = z.infer<typeof findingSchema>;
 
+/**
+ * The answer of an event that finds nothing, shared: nearly every event finds nothing in every
+ * detector, and a fresh empty array per detector per event is garbage for the collector. Frozen,
+ * so a caller that tried to append to it would fail loudly.
+ */
+export const NONE = Object.freeze([]) as unknown as Finding[];
+
 /** A deterministic finding id from its kind and the identity of what it is about. */
 export function findingId(kind: FindingKind, ...parts: Array<string | number | null | undefined>): string {
   return createHash('sha256').update(`${kind}\u0000${parts.map((p) => p ?? '').join('\u0000')}`).digest('hex').slice(0, 32);

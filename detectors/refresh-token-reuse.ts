@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { TokenEvent } from '../ingest/model.js';
 import type { Detector } from './detector.js';
 import type { LifecycleStore } from '../lifecycle/store.js';
-import { compact, findingId, iso, type Finding } from './finding.js';
+import { compact, findingId, iso, NONE, type Finding } from './finding.js';
 
 export const refreshTokenReuseConfigSchema = z
   .object({
@@ -22,15 +22,15 @@ export function createRefreshTokenReuse(config: RefreshTokenReuseConfig): Detect
   return {
     kind: 'refresh_token_reuse',
     onEvent(e, store) {
-      if (e.source !== 'token') return [];
+      if (e.source !== 'token') return NONE;
       const ev = e.event;
       if (ev.type === 'reuse_detected') return [finding(ev, store, 'high', 'the identity provider detected the reuse', null)];
-      if (ev.type !== 'refreshed' || ev.parentRefreshTokenId === null) return [];
+      if (ev.type !== 'refreshed' || ev.parentRefreshTokenId === null) return NONE;
       const parent = store.state.refresh.get(ev.parentRefreshTokenId);
-      if (!parent || Number.isNaN(parent.redeemedAt)) return [];
+      if (!parent || Number.isNaN(parent.redeemedAt)) return NONE;
       const gap = ev.ts - parent.redeemedAt;
       const sameClient = ev.ip === null || parent.redeemIp === null || ev.ip === parent.redeemIp;
-      if (gap <= config.reuseGraceMs && sameClient) return [];
+      if (gap <= config.reuseGraceMs && sameClient) return NONE;
       return [finding(ev, store, 'critical', `redeemed again ${Math.round(gap / 1000)} s after its first redemption`, parent)];
     },
   };

@@ -8,7 +8,7 @@ import type { AccessEvent } from '../ingest/model.js';
 import type { Detector } from './detector.js';
 import type { LifecycleStore, ClientKey } from '../lifecycle/store.js';
 import { C1_V6, C2_V6 } from '../lifecycle/token-table.js';
-import { iso, type Finding, type Severity } from './finding.js';
+import { iso, NONE, severityRank, type Finding, type Severity } from './finding.js';
 import { lastRequest, OpenFindings, tokenFinding } from './token-finding.js';
 
 export const tokenReplayConfigSchema = z
@@ -31,42 +31,47 @@ export function createTokenReplay(config: TokenReplayConfig): Detector {
   return {
     kind: 'token_replay',
     onEvent(e, store) {
-      if (e.source !== 'access') return [];
+      if (e.source !== 'access') return NONE;
       const key = (e.event.claims?.jti ?? e.event.tokenFp) as string | null;
       const slot = store.find(key);
-      if (slot < 0) return [];
+      if (slot < 0) return NONE;
       const client = store.clientOf(e.event);
       const open = incidents.get(key!);
       const verdict = judge(store, slot, client, e.event.ts, config.windowMs);
-      if (!verdict && !open) return [];
+      if (!verdict && !open) return NONE;
       const incident = open ?? start(key!, e.event, store, slot);
       if (!open) incidents.set(key!, incident);
       record(incident, client, e.event);
-      if (verdict && rank(verdict) > rank(incident.finding.severity)) incident.finding.severity = verdict;
+      if (verdict && severityRank(verdict) > severityRank(incident.finding.severity)) incident.finding.severity = verdict;
       update(incident, e.event);
       return [incident.finding];
     },
   };
 }
 
-const rank = (s: Severity): number => ['low', 'medium', 'high', 'critical'].indexOf(s);
-
-// Compares this request's client with the token's two most recent other clients.
+// Compares this request's client with the token's two most recent other clients. Runs on every
+// request of a tracked token, so it reads the columns in place rather than gathering them.
 function judge(store: LifecycleStore, slot: number, c: ClientKey, ts: number, windowMs: number): Severity | null {
   const t = store.tokens;
+  const count = t.clientCount[slot]!;
+  if (count === 0) return null;
   const flags = t.flags[slot]!;
-  let verdict: Severity | null = null;
-  const others: Array<[number, number, number, boolean, number]> = [];
-  if (t.clientCount[slot]! >= 1) others.push([t.c1Net[slot]!, t.c1Ua[slot]!, t.c1Last[slot]!, (flags & C1_V6) !== 0, t.c1First[slot]!]);
-  if (t.clientCount[slot]! >= 2) others.push([t.c2Net[slot]!, t.c2Ua[slot]!, t.c2Last[slot]!, (flags & C2_V6) !== 0, t.c2First[slot]!]);
-  const mine = others.find(([net, ua]) => net === c.net && ua === c.ua);
-  for (const [net, ua, last, v6] of others) {
-    if (net === c.net || ts - last > windowMs) continue;
-    if (ua !== c.ua) verdict = 'high';
-    // Same UA family: a handover is sequential; coming back to an earlier network after the
-    // other one was used is flapping, unless it is the same dual-stack host's v4 / v6 pair.
-    else if (mine !== undefined && mine[2] < last && v6 === c.v6 && verdict === null) verdict = 'medium';
-  }
+  const two = count >= 2;
+  // When this request's client is one of the two, when it was last seen.
+  const mineLast =
+    t.c1Net[slot] === c.net && t.c1Ua[slot] === c.ua ? t.c1Last[slot]! : two && t.c2Net[slot] === c.net && t.c2Ua[slot] === c.ua ? t.c2Last[slot]! : NaN;
+  let verdict = compare(null, c, ts, windowMs, mineLast, t.c1Net[slot]!, t.c1Ua[slot]!, t.c1Last[slot]!, (flags & C1_V6) !== 0);
+  if (two) verdict = compare(verdict, c, ts, windowMs, mineLast, t.c2Net[slot]!, t.c2Ua[slot]!, t.c2Last[slot]!, (flags & C2_V6) !== 0);
+  return verdict;
+}
+
+// The verdict after weighing one other client (net, ua, last use, IPv6) against this request's.
+function compare(verdict: Severity | null, c: ClientKey, ts: number, windowMs: number, mineLast: number, net: number, ua: number, last: number, v6: boolean): Severity | null {
+  if (net === c.net || ts - last > windowMs) return verdict;
+  if (ua !== c.ua) return 'high';
+  // Same UA family: a handover is sequential; coming back to an earlier network after the
+  // other one was used is flapping, unless it is the same dual-stack host's v4 / v6 pair.
+  if (mineLast < last && v6 === c.v6 && verdict === null) return 'medium';
   return verdict;
 }
 

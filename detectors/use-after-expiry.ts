@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { Detector } from './detector.js';
 import { LifecycleStore } from '../lifecycle/store.js';
-import { iso, type Finding } from './finding.js';
+import { iso, NONE, type Finding } from './finding.js';
 import { lastRequest, OpenFindings, tokenFinding } from './token-finding.js';
 
 export const useAfterExpiryConfigSchema = z
@@ -21,13 +21,13 @@ export function createUseAfterExpiry(config: UseAfterExpiryConfig): Detector {
   return {
     kind: 'use_after_expiry',
     onEvent(e, store) {
-      if (e.source !== 'access' || e.event.status >= 400) return [];
+      if (e.source !== 'access' || e.event.status >= 400) return NONE;
       const ev = e.event;
       const key = LifecycleStore.keyOf(ev);
-      if (key === null) return [];
+      if (key === null) return NONE;
       const slot = store.find(key);
       const exp = ev.claims?.exp ?? (slot >= 0 ? store.tokens.exp[slot]! : NaN);
-      if (exp === null || Number.isNaN(exp) || ev.ts <= exp + config.clockSkewMs) return [];
+      if (exp === null || Number.isNaN(exp) || ev.ts <= exp + config.clockSkewMs) return NONE;
       let f = open.get(key);
       if (!f) {
         f = tokenFinding('use_after_expiry', key, ev, store, slot, ev.ts);

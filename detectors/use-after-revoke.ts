@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { Detector } from './detector.js';
 import { LifecycleStore } from '../lifecycle/store.js';
-import { iso, type Finding } from './finding.js';
+import { iso, NONE, type Finding } from './finding.js';
 import { lastRequest, OpenFindings, tokenFinding } from './token-finding.js';
 
 export const useAfterRevokeConfigSchema = z
@@ -21,13 +21,13 @@ export function createUseAfterRevoke(config: UseAfterRevokeConfig): Detector {
   return {
     kind: 'use_after_revoke',
     onEvent(e, store) {
-      if (e.source !== 'access' || e.event.status >= 400) return [];
+      if (e.source !== 'access' || e.event.status >= 400) return NONE;
       const ev = e.event;
       const key = LifecycleStore.keyOf(ev);
       const slot = store.find(key);
-      if (slot < 0) return [];
+      if (slot < 0) return NONE;
       const revocation = store.revocation(slot, ev.claims?.sub ?? null);
-      if (revocation === null || ev.ts <= revocation.at + config.propagationGraceMs) return [];
+      if (revocation === null || ev.ts <= revocation.at + config.propagationGraceMs) return NONE;
       let f = open.get(key!);
       if (!f) {
         f = tokenFinding('use_after_revoke', key!, ev, store, slot, revocation.at);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inferDeployment, deploymentConfigSchema, type DeploymentHints } from './deployment.js';
+import { inferDeployment, deploymentConfigSchema, routeHint, type DeploymentHints } from './deployment.js';
 
 const config = deploymentConfigSchema.parse({});
 const h = (o: Partial<DeploymentHints>): DeploymentHints => ({ responseHeaders: {}, version: null, track: null, service: null, upstream: null, route: null, host: null, ...o });
@@ -33,5 +33,13 @@ describe('inferDeployment', () => {
     const custom = deploymentConfigSchema.parse({ versionHeader: 'x-app-build', trackHeader: 'x-release' });
     expect(inferDeployment(h({ responseHeaders: { 'x-app-build': 'b77', 'x-release': 'green' }, host: 'api.example.com' }), custom))
       .toEqual({ service: 'api.example.com', version: 'b77', track: 'green' });
+  });
+});
+
+describe('routeHint', () => {
+  // The cheap checks in front of the regex must never turn away a route the regex accepts.
+  it('keeps exactly the routes that end in a separator and a track name', () => {
+    const routes = ['orders-route', 'orders-canary', 'orders_Stable', 'x.blue', 'a-green', '-green', 'green', 'orders-canary-v2', 'blue', 'a.BLUE', 'oops-lue', 'x-stabe', 'pay-payments-green', 'a\nb-blue', 'reviews-stable'];
+    for (const r of routes) expect(routeHint(r)).toBe(/^(.+?)[-_.](stable|canary|blue|green)$/i.test(r) ? r : null);
   });
 });

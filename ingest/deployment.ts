@@ -80,9 +80,13 @@ export function inferDeployment(h: DeploymentHints, config: DeploymentConfig): D
  */
 export function routeHint(route: string | null): string | null {
   if (route === null) return null;
-  // stable and blue end in e, canary in y, green in n: the last char spares most routes the regex.
-  const last = route.charCodeAt(route.length - 1) | 0x20;
-  return (last === 0x65 || last === 0x79 || last === 0x6e) && SUFFIX.test(route) ? route : null;
+  // stable and blue end in e, canary in y, green in n, each after a separator: the last char and
+  // the one before the track word spare nearly every route the regex, which stays the judge.
+  const n = route.length;
+  const last = route.charCodeAt(n - 1) | 0x20;
+  const suffixed =
+    last === 0x65 ? isSeparator(route, n - 7) || isSeparator(route, n - 5) : last === 0x79 ? isSeparator(route, n - 7) : last === 0x6e && isSeparator(route, n - 6);
+  return suffixed && SUFFIX.test(route) ? route : null;
 }
 
 /**
@@ -95,6 +99,13 @@ export function upstreamHint(upstream: string | null): string | null {
   const sep = upstream.indexOf('://');
   const slash = sep > 0 ? upstream.indexOf('/', sep + 3) : -1;
   return slash > 0 && URL_SCHEME.test(upstream) ? upstream.slice(0, slash) : upstream;
+}
+
+/** Whether `s` holds - _ or . at `i`, with at least one char before it (SUFFIX's `.+?`). */
+function isSeparator(s: string, i: number): boolean {
+  if (i < 1) return false;
+  const c = s.charCodeAt(i);
+  return c === 0x2d || c === 0x5f || c === 0x2e;
 }
 
 function asTrack(v: string | undefined | null): Track | null {

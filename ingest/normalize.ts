@@ -46,24 +46,48 @@ const UNSAFE = /[\u0000-\u001f\u007f-\u009f]/;
 /** True when `v` is unset, or short and free of C0 / C1 control characters: clip() would keep it. */
 const safe = (v: string | null): boolean => v === null || (v.length <= MAX_TEXT && !UNSAFE.test(v));
 
-// Free-text fields are bounded and free of control characters (log injection). One test per field,
-// which copies nothing, spares the per-field work on the clean records that are nearly all of them.
-function sanitized(e: AccessEvent): AccessEvent {
-  if (
-    safe(e.requestId) && safe(e.method) && safe(e.path) && safe(e.route) &&
-    safe(e.host) && safe(e.clientIp) && safe(e.userAgent) && safe(e.consumerId)
-  ) {
-    return e;
+// Free-text fields are bounded and free of control characters (log injection): a value that is
+// neither comes back clipped. One test, which copies nothing, spares the work on clean values.
+const sanitized = (v: string | null): string | null => (safe(v) ? v : clip(v));
+
+// Buckets of the cache of recurring field values, two values each; a power of two.
+const RECURRING = 4096;
+
+/**
+ * Free-text values that recur across requests (user agents, hosts, client addresses, methods,
+ * routes), each kept once, clean. Events wait in the analyzer's reorder buffer for the allowed
+ * lateness, long enough to outlive the young generation: when their fields point to one long-lived
+ * copy instead of a fresh string per request, the copying collector moves and promotes the event
+ * alone, not its strings. A hit also proves the value clean. Buckets are picked by a few of the
+ * value's chars and hold the two values last used there: a one-off value displaces one of them,
+ * and a hit must equal the value.
+ */
+class Recurring {
+  private readonly slots = new Array<string | null>(2 * RECURRING).fill(null);
+
+  /** `v` sanitized, as the kept copy when it recurs. */
+  get(v: string | null): string | null {
+    if (v === null) return null;
+    const n = v.length;
+    if (n === 0) return v;
+    let h = Math.imul(n ^ v.charCodeAt(n - 1), 0x9e3779b1);
+    h = Math.imul(h ^ v.charCodeAt(n >> 1), 0x85ebca6b);
+    h = Math.imul(h ^ v.charCodeAt((n * 3) >> 2), 0xc2b2ae35);
+    h = Math.imul(h ^ v.charCodeAt(n > 1 ? n - 2 : 0), 0x9e3779b1);
+    const i = ((h >>> 16) & (RECURRING - 1)) << 1;
+    const first = this.slots[i]!;
+    if (first === v) return first;
+    const second = this.slots[i + 1]!;
+    if (second === v) {
+      this.slots[i + 1] = first;
+      this.slots[i] = second;
+      return second;
+    }
+    if (!safe(v)) return clip(v);
+    this.slots[i + 1] = first;
+    this.slots[i] = v;
+    return v;
   }
-  e.requestId = clip(e.requestId);
-  e.method = clip(e.method);
-  e.path = clip(e.path);
-  e.route = clip(e.route);
-  e.host = clip(e.host);
-  e.clientIp = clip(e.clientIp);
-  e.userAgent = clip(e.userAgent);
-  e.consumerId = clip(e.consumerId);
-  return e;
 }
 
 type DeploymentTrie = Map<string | null | undefined, DeploymentTrie | Deployment>;
@@ -109,9 +133,11 @@ export class Normalizer {
   private readonly deployment = new Map<GatewayFormat, DeploymentConfig>();
   private readonly deployments: DeploymentTrie = new Map();
   private readonly deploymentMemo = new Array<DeploymentMemo | undefined>(DEPLOYMENT_MEMO);
+  private readonly hints: DeploymentHints = new Array<string | null | undefined>(9).fill(null);
   private deploymentCount = 0;
   private readonly bearerParams: ReadonlySet<string>;
   private readonly apiKeyParams: ReadonlySet<string>;
+  private readonly recurring = new Recurring();
 
   constructor(
     private readonly config: IngestConfig,
@@ -158,24 +184,24 @@ export class Normalizer {
     const event: AccessEvent = {
       ts: draft.ts,
       gateway: draft.gateway,
-      requestId: draft.requestId,
-      method: draft.method,
-      path: draft.url === null ? null : cleanPath(draft.url, found ? [found.raw] : []),
-      route: draft.route,
-      host: draft.host,
+      requestId: sanitized(draft.requestId),
+      method: this.recurring.get(draft.method),
+      path: draft.url === null ? null : sanitized(cleanPath(draft.url, found ? [found.raw] : [])),
+      route: this.recurring.get(draft.route),
+      host: this.recurring.get(draft.host),
       status: draft.status,
       // Negative, or overflowed to Infinity (a huge logged number): unknown, not a duration.
       latencyMs: draft.latencyMs !== null && draft.latencyMs >= 0 && draft.latencyMs < Infinity ? draft.latencyMs : null,
-      clientIp: clientIp(draft.clientIp, draft.requestHeaders['x-forwarded-for'] ?? null, this.trusted),
-      userAgent: draft.userAgent ?? draft.requestHeaders['user-agent'] ?? null,
+      clientIp: this.recurring.get(clientIp(draft.clientIp, draft.requestHeaders['x-forwarded-for'] ?? null, this.trusted)),
+      userAgent: this.recurring.get(draft.userAgent ?? draft.requestHeaders['user-agent'] ?? null),
       tokenFp,
       tokenKind,
       claims,
       authError,
       deployment,
-      consumerId: draft.consumerId,
+      consumerId: this.recurring.get(draft.consumerId),
     };
-    return { ok: true, event: sanitized(event) };
+    return { ok: true, event };
   }
 
   // The same few services, upstreams and versions recur on every request: infer each combination once.
@@ -183,10 +209,17 @@ export class Normalizer {
     const config = this.deployment.get(draft.gateway)!;
     // Upstream and route count only as far as inference reads them, so that paths logged in them do
     // not make every request a combination of its own.
-    const hints: DeploymentHints = [
-      draft.gateway, draft.service, upstreamHint(draft.upstream), routeHint(draft.route), draft.host,
-      draft.responseHeaders[config.versionHeader], draft.responseHeaders[config.trackHeader], draft.version, draft.track,
-    ];
+    // Written into one scratch array, copied only when a new combination is remembered.
+    const hints = this.hints;
+    hints[0] = draft.gateway;
+    hints[1] = draft.service;
+    hints[2] = upstreamHint(draft.upstream);
+    hints[3] = routeHint(draft.route);
+    hints[4] = draft.host;
+    hints[5] = draft.responseHeaders[config.versionHeader];
+    hints[6] = draft.responseHeaders[config.trackHeader];
+    hints[7] = draft.version;
+    hints[8] = draft.track;
     // A memo slot picked by a few chars of each hint answers most requests without hashing a hint string.
     const slot = memoSlot(hints);
     const memo = this.deploymentMemo[slot];
@@ -210,7 +243,7 @@ export class Normalizer {
       node.set(track, found);
     }
     const previous = memo === undefined ? undefined : { hints: memo.hints, deployment: memo.deployment, previous: undefined };
-    this.deploymentMemo[slot] = { hints, deployment: found, previous };
+    this.deploymentMemo[slot] = { hints: hints.slice(), deployment: found, previous };
     return found;
   }
 

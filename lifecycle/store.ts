@@ -75,8 +75,17 @@ export interface StoreState {
 export class LifecycleStore {
   readonly state: StoreState;
   private readonly uaCache = new Map<string, { name: string; hash: number }>();
-  private readonly netCache = new Map<string, { network: string | null; hash: number; v6: boolean }>();
-  private lastClient: { event: AccessEvent | null; key: ClientKey } = { event: null, key: { net: 0, ua: 0, v6: false, network: null, family: 'none' } };
+  private readonly netCache = new Map<string, { network: string | null; hash: number; v6: boolean; key: ClientKey | null }>();
+  private lastClientEvent: AccessEvent | null = null;
+  private lastClientKey: ClientKey | null = null;
+  // Detectors and the store look up the same token in turn for each event: the last key's hash
+  // and slot are kept, the slot only while the index has not changed since (indexVersion).
+  private lastKey: string | null = null;
+  private lastHi = 0;
+  private lastLo = 0;
+  private lastSlot = -1;
+  private lastSlotVersion = -1;
+  private indexVersion = 0;
   private readonly evictions: { expired: { value: number }; lru: { value: number } };
   /** Called with a slot about to be evicted, while its state can still be read. */
   onEvict: ((slot: number) => void) | null = null;
@@ -119,20 +128,27 @@ export class LifecycleStore {
   /** The slot of a tracked token, or -1. */
   find(key: string | null): number {
     if (key === null) return -1;
-    hashKey(key);
-    return this.state.index.find(this.state.tokens, hashed.hi, hashed.lo);
+    if (key !== this.lastKey) {
+      hashKey(key);
+      this.lastKey = key;
+      this.lastHi = hashed.hi;
+      this.lastLo = hashed.lo;
+    } else if (this.lastSlotVersion === this.indexVersion) return this.lastSlot;
+    this.lastSlot = this.state.index.find(this.state.tokens, this.lastHi, this.lastLo);
+    this.lastSlotVersion = this.indexVersion;
+    return this.lastSlot;
   }
 
-  /** The client of a request, reduced to what the store compares. */
+  /** The client of a request, reduced to what the store compares (shared: do not modify). */
   clientOf(e: AccessEvent): ClientKey {
     // Detectors and the store ask about the same event in turn; addresses and user agents
     // repeat across requests: both are worth remembering (bounded caches).
-    if (this.lastClient.event === e) return this.lastClient.key;
+    if (this.lastClientEvent === e) return this.lastClientKey!;
     const ip = e.clientIp ?? '';
     let net = this.netCache.get(ip);
     if (net === undefined) {
       const network = networkPrefix(e.clientIp);
-      net = { network, hash: network === null ? 0 : hash32(network), v6: isIpv6(e.clientIp) };
+      net = { network, hash: network === null ? 0 : hash32(network), v6: isIpv6(e.clientIp), key: null };
       if (this.netCache.size > 100_000) this.netCache.clear();
       this.netCache.set(ip, net);
     }
@@ -144,27 +160,49 @@ export class LifecycleStore {
       if (this.uaCache.size > 10_000) this.uaCache.clear();
       this.uaCache.set(ua, family);
     }
-    const key = { net: net.hash, ua: family.hash, v6: net.v6, network: net.network, family: family.name };
-    this.lastClient = { event: e, key };
+    // An address nearly always comes with the same user agent: its key is kept with it.
+    let key = net.key;
+    if (key === null || key.family !== family.name) {
+      key = { net: net.hash, ua: family.hash, v6: net.v6, network: net.network, family: family.name };
+      net.key = key;
+    }
+    this.lastClientEvent = e;
+    this.lastClientKey = key;
     return key;
   }
 
   /** The earliest revocation that applies to `slot` (issued before it), or null. */
   revocation(slot: number, subject: string | null): Revocation | null {
+    // Asked on every accepted request, nearly always of a token nothing revoked: no object
+    // is made until one is found.
     const t = this.tokens;
     const issued = t.issuedAt[slot]!;
-    let best: Revocation | null = Number.isNaN(t.revokedAt[slot]!) ? null : { at: t.revokedAt[slot]!, by: 'token' };
-    const consider = (at: number, by: Revocation['by']): void => {
-      // A revocation covers the tokens that existed when it happened, not those issued after it.
-      if (Number.isNaN(at) || (!Number.isNaN(issued) && issued > at)) return;
-      if (best === null || at < best.at) best = { at, by };
-    };
+    let at = t.revokedAt[slot]!;
+    let by: Revocation['by'] = 'token';
     const s = t.session[slot]!;
-    if (s >= 0) consider(this.state.sessions.at(s).revokedAt, 'session');
+    if (s >= 0) {
+      const r = this.state.sessions.at(s).revokedAt;
+      if (covers(r, issued) && !(at <= r)) {
+        at = r;
+        by = 'session';
+      }
+    }
     const f = t.family[slot]!;
-    if (f >= 0) consider(this.state.families.at(f).revokedAt, 'family');
-    if (subject !== null) consider(this.state.subjects.get(subject)?.revokedAt ?? NaN, 'subject');
-    return best;
+    if (f >= 0) {
+      const r = this.state.families.at(f).revokedAt;
+      if (covers(r, issued) && !(at <= r)) {
+        at = r;
+        by = 'family';
+      }
+    }
+    if (subject !== null && this.state.subjects.size > 0) {
+      const r = this.state.subjects.get(subject)?.revokedAt ?? NaN;
+      if (covers(r, issued) && !(at <= r)) {
+        at = r;
+        by = 'subject';
+      }
+    }
+    return Number.isNaN(at) ? null : { at, by };
   }
 
   /** The session id of a slot, or null. */
@@ -378,6 +416,7 @@ export class LifecycleStore {
   }
 
   private create(key: string): number {
+    this.indexVersion++;
     hashKey(key);
     const slot = this.tokens.allocate(hashed.hi, hashed.lo);
     this.state.index.insert(this.state.tokens, slot);
@@ -402,6 +441,7 @@ export class LifecycleStore {
 
   private evict(slot: number): void {
     this.onEvict?.(slot);
+    this.indexVersion++;
     const t = this.tokens;
     this.state.index.remove(t, slot);
     if (t.session[slot]! >= 0) this.state.sessions.unref(t.session[slot]!);
@@ -422,6 +462,9 @@ export class LifecycleStore {
     families.sweep(now, ttl);
   }
 }
+
+// A revocation at `at` covers the tokens that existed when it happened, not those issued after it.
+const covers = (at: number, issued: number): boolean => !Number.isNaN(at) && !(issued > at);
 
 const minTime = (a: number, b: number): number => (Number.isNaN(a) ? b : Math.min(a, b));
 
