@@ -19,7 +19,7 @@ console.log('');
 const formats: Array<[string, string]> = [['kong', 'json'], ['envoy', 'json'], ['nginx', 'json'], ['nginx', 'combined']];
 console.log(table(analyzeBench(Number(process.env.BENCH_MINUTES ?? 30), formats)));
 
-const storeMinutes = Number(process.env.BENCH_STORE_MINUTES ?? 10);
+const storeMinutes = Number(process.env.BENCH_STORE_MINUTES ?? 30);
 const stored = await storeBench(storeMinutes, 'kong', 'json');
 const perSec = (n: number): string => Math.round(n).toLocaleString('en-US');
 console.log(`\n| benchmark (kong/json, ${storeMinutes} min scenario, ${stored.events.toLocaleString('en-US')} events) | events/s | ratio |`);
