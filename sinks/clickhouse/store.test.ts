@@ -1,8 +1,9 @@
 // Migrations, idempotent writes and reads against a real engine: chdb in a temp directory
 // (one per test file: the engine binds one directory per process and each vitest fork is
-// a process), and the same suite against a ClickHouse server in a throw-away database
-// when CLICKHOUSE_URL is set (skipped otherwise: no server can run on the project's
-// machines, ARCHITECTURE.md). Each test writes its own service, sources and time range.
+// a process), and the same suite against a ClickHouse server in a throw-away database:
+// CLICKHOUSE_URL, or a testcontainers container where Docker runs (skipped otherwise: no
+// server can run on the project's machines, ARCHITECTURE.md). Each test writes its own
+// service, sources and time range.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import type { ComponentContext } from '../../common/component.js';
 import type { AccessEvent, TokenEvent } from '../../ingest/model.js';
 import { findingId, type Finding } from '../../detectors/finding.js';
 import { access, idp, T0 } from '../../test/helpers/events.js';
+import { clickhouseServer, serverAvailable } from '../../test/helpers/clickhouse-server.js';
 import { connectionConfigSchema, openStore, type ClickHouseStore } from './connection.js';
 import { loadMigrations, migrate, sqlDirectory, type MigrateResult } from './migrate.js';
 import { clickhouseInsert, createClickHouseWriter, type BatchReport, type InsertFn } from './writer.js';
@@ -265,12 +267,12 @@ suite('clickhouse store on chdb', async () => {
   return { store, dispose: async () => rmSync(dir, { recursive: true, force: true }) };
 });
 
-const serverUrl = process.env.CLICKHOUSE_URL;
-// Without a server (the default here: none installs on the project's machines) the same
-// suite runs on chdb alone; set CLICKHOUSE_URL (+ CLICKHOUSE_USER / _PASSWORD) to cover it.
-describe.skipIf(serverUrl === undefined)('with CLICKHOUSE_URL', () => {
+// The same suite against a ClickHouse server: CLICKHOUSE_URL, or a testcontainers container
+// where Docker runs (test/helpers/clickhouse-server.ts); skipped on machines with neither.
+describe.skipIf(!serverAvailable())('on a ClickHouse server', () => {
   suite('clickhouse store on a server', async () => {
-    const base = connectionConfigSchema.parse({ url: serverUrl, username: process.env.CLICKHOUSE_USER, password: process.env.CLICKHOUSE_PASSWORD });
+    const server = await clickhouseServer();
+    const base = connectionConfigSchema.parse({ url: server.url, username: server.username, password: server.password });
     const database = `tokenwatch_test_${process.pid}_${Date.now()}`;
     const admin = await openStore(base, ctx());
     await admin.client.command({ query: `CREATE DATABASE ${database}` });
@@ -280,6 +282,7 @@ describe.skipIf(serverUrl === undefined)('with CLICKHOUSE_URL', () => {
       dispose: async () => {
         await admin.client.command({ query: `DROP DATABASE IF EXISTS ${database}` });
         await admin.close();
+        await server.stop();
       },
     };
   });
