@@ -84,9 +84,13 @@ class Recurring {
       return second;
     }
     if (!safe(v)) return clip(v);
+    // Kept as a flat copy: a value cut from a larger string (a header in Tyk's decoded raw
+    // request, a field of a text line) would otherwise keep all of it, token included, alive
+    // for as long as it stays in the cache.
+    const kept = structuredClone(v);
     this.slots[i + 1] = first;
-    this.slots[i] = v;
-    return v;
+    this.slots[i] = kept;
+    return kept;
   }
 }
 
