@@ -21,10 +21,9 @@ import { saveCheckpoint, loadCheckpoint } from '../lifecycle/checkpoint.js';
 import { ingestSetup } from './ingest-setup.js';
 import { Progress } from './progress.js';
 import { summaryTable } from './summary.js';
-import { connectionConfigFromEnv, connectionConfigSchema, openStore, type ClickHouseStore } from '../sinks/clickhouse/connection.js';
+import { openStore, storeConnectionConfig, type ClickHouseStore } from '../sinks/clickhouse/connection.js';
 import { migrate } from '../sinks/clickhouse/migrate.js';
 import { AnalysisSink } from '../sinks/clickhouse/analysis-sink.js';
-import { loadConfig } from '../common/config.js';
 import type { FileConfig } from './ingest-setup.js';
 
 export const ANALYZE_USAGE = `usage: tokenwatch analyze --logs <file> [--logs <file> ...] [--token-events <file> ...]
@@ -121,8 +120,7 @@ export async function analyzeCommand(argv: string[], ctx: ComponentContext, stdo
 
 /** Opens the store analyze writes to and brings its schema up to date. */
 async function openAnalysisStore(dir: string | undefined, config: FileConfig['store'], ctx: ComponentContext): Promise<ClickHouseStore> {
-  const env = connectionConfigFromEnv(process.env);
-  const store = await openStore(loadConfig(connectionConfigSchema, dir === undefined ? env : { ...env, store: dir }, 'store'), ctx);
+  const store = await openStore(storeConnectionConfig(process.env, dir), ctx);
   try {
     await migrate(store.client, { retentionDays: config.retentionDays }, ctx);
   } catch (err) {

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
 import type { ComponentContext } from '../common/component.js';
 import { loadConfig } from '../common/config.js';
-import { connectionConfigFromEnv, connectionConfigSchema, openStore } from '../sinks/clickhouse/connection.js';
+import { openStore, storeConnectionConfig } from '../sinks/clickhouse/connection.js';
 import { migrate, migrateConfigSchema } from '../sinks/clickhouse/migrate.js';
 
 export const MIGRATE_USAGE = `usage: tokenwatch migrate [--store <dir>] [--retention-days N]
@@ -22,8 +22,7 @@ export async function migrateCommand(argv: string[], ctx: ComponentContext, stdo
     strict: true,
   });
   const config = loadConfig(migrateConfigSchema, { retentionDays: Number(values['retention-days']) }, '--retention-days');
-  const env = connectionConfigFromEnv(process.env);
-  const store = await openStore(loadConfig(connectionConfigSchema, values.store === undefined ? env : { ...env, store: values.store }, 'store'), ctx);
+  const store = await openStore(storeConnectionConfig(process.env, values.store), ctx);
   try {
     const result = await migrate(store.client, config, ctx);
     const applied = result.applied.length === 0 ? 'schema already up to date' : `applied ${result.applied.join(', ')}`;

@@ -10,10 +10,10 @@ import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
 import type { ComponentContext } from '../common/component.js';
 import { TokenwatchError } from '../common/errors.js';
-import { loadConfig } from '../common/config.js';
-import { connectionConfigFromEnv, connectionConfigSchema, openStore, type ClickHouseStore } from '../sinks/clickhouse/connection.js';
+import { openStore, storeConnectionConfig, type ClickHouseStore } from '../sinks/clickhouse/connection.js';
 import { ReportQueries, fromChTime, type AuthRate, type LifecycleState, type TimelineEntry, type TokenMinute, type Window } from '../sinks/clickhouse/queries.js';
 import { bucket, sparkline } from './sparkline.js';
+import { truncate } from './summary.js';
 
 export const REPORT_USAGE = `usage: tokenwatch report [--store <dir>] [--since <1h|30m|7d|ISO time>] [--until <ISO time>]
                          [--token <jti|tokenFp|session>] [--limit N] [--width N] [--json]
@@ -118,6 +118,12 @@ export function renderReport(r: Report, width: number): string {
   return out.join('\n');
 }
 
+/** Per chart column: the share of its requests that `pick` counts. */
+const rate =
+  (pick: (r: AuthRate) => number) =>
+  (g: AuthRate[]): number =>
+    sum(g, pick) / Math.max(1, sum(g, (r) => r.requests));
+
 function authChart(rates: AuthRate[], since: number, until: number, width: number): string[] {
   const out = ['Auth failures and false expiries per service version (rate per column; _ none, · no requests)'];
   if (rates.length === 0) return [...out, '  no requests in this window'];
@@ -132,7 +138,6 @@ function authChart(rates: AuthRate[], since: number, until: number, width: numbe
   const rows: Array<{ name: string; requests: number; failures: number; falseExp: number; fail: Array<number | null>; fx: Array<number | null> }> = [];
   for (const [name, list] of series) {
     const points = list.map((r) => ({ at: fromChTime(r.minute), value: r }));
-    const rate = (pick: (r: AuthRate) => number) => (g: AuthRate[]): number => g.reduce((a, r) => a + pick(r), 0) / Math.max(1, g.reduce((a, r) => a + r.requests, 0));
     rows.push({
       name,
       requests: sum(list, (r) => r.requests),
@@ -193,8 +198,7 @@ function tokenSection(t: NonNullable<Report['token']>): string[] {
 
 // Embedded stores must exist already: opening would create an empty one and report nothing.
 async function openExisting(dir: string | undefined, ctx: ComponentContext): Promise<ClickHouseStore> {
-  const env = connectionConfigFromEnv(process.env);
-  const config = loadConfig(connectionConfigSchema, dir === undefined ? env : { ...env, store: dir }, 'store');
+  const config = storeConnectionConfig(process.env, dir);
   if (config.url === undefined && !existsSync(resolve(config.store))) {
     throw new TokenwatchError('TW_ERR_REPORT_NO_STORE', `no store at ${resolve(config.store)}: run \`tokenwatch analyze --logs <file> --store ${config.store}\` first, or set CLICKHOUSE_URL for a server`);
   }
@@ -220,7 +224,6 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const sum = <T>(list: T[], pick: (x: T) => number): number => list.reduce((a, x) => a + pick(x), 0);
 const pct = (v: number): string => `${(v * 100).toFixed(v > 0 && v < 0.1 ? 1 : 0)}%`;
 const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
-const truncate = (s: string, n: number): string => (s.length > n ? s.slice(0, n - 1) + '…' : s);
 
 function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

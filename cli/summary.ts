@@ -26,4 +26,5 @@ export function summaryTable(findings: Finding[], events: number, metrics: Metri
 }
 
 const pad = (s: string, n: number): string => (s.length >= n ? s.slice(0, n - 1) + ' ' : s + ' '.repeat(n - s.length));
-const truncate = (s: string, n: number): string => (s.length > n ? s.slice(0, n - 1) + '…' : s);
+/** `s` cut to `n` characters, an ellipsis marking the cut. */
+export const truncate = (s: string, n: number): string => (s.length > n ? s.slice(0, n - 1) + '…' : s);

@@ -1,28 +1,43 @@
 import { describe, expect, it } from 'vitest';
 import { ReorderBuffer } from './reorder.js';
 import { access } from '../test/helpers/events.js';
+import type { StreamEvent } from './stream-event.js';
+
+// Adds one event and collects what it releases, or (drain) everything held at the end.
+function releasedBy(r: ReorderBuffer, e: StreamEvent): StreamEvent[] {
+  r.add(e);
+  const out: StreamEvent[] = [];
+  for (let x = r.take(); x !== null; x = r.take()) out.push(x);
+  return out;
+}
+
+function drain(r: ReorderBuffer): StreamEvent[] {
+  const out: StreamEvent[] = [];
+  for (let x = r.take(Infinity); x !== null; x = r.take(Infinity)) out.push(x);
+  return out;
+}
 
 describe('ReorderBuffer', () => {
   it('releases events in event-time order once they are older than the lateness', () => {
     const r = new ReorderBuffer(30_000);
-    const out = [40, 10, 20, 15, 80, 75].flatMap((s) => r.push(access(s, `t${s}`)));
+    const out = [40, 10, 20, 15, 80, 75].flatMap((s) => releasedBy(r, access(s, `t${s}`)));
     expect(out.map((e) => (e.event.ts - access(0, null).event.ts) / 1000)).toEqual([10, 15, 20, 40]);
-    expect(r.drain().map((e) => (e.event.ts - access(0, null).event.ts) / 1000)).toEqual([75, 80]);
+    expect(drain(r).map((e) => (e.event.ts - access(0, null).event.ts) / 1000)).toEqual([75, 80]);
   });
 
   it('releases an event later than the lateness at once and counts it late', () => {
     const r = new ReorderBuffer(10_000);
-    r.push(access(0, 'a'));
-    r.push(access(60, 'b'));
-    r.push(access(75, 'c'));
+    releasedBy(r, access(0, 'a'));
+    releasedBy(r, access(60, 'b'));
+    releasedBy(r, access(75, 'c'));
     expect(r.watermark).toBe(access(60, null).event.ts);
-    expect(r.push(access(5, 'late')).map((e) => (e.source === 'access' ? e.event.requestId : null))).toEqual(['r-5-late']);
+    expect(releasedBy(r, access(5, 'late')).map((e) => (e.source === 'access' ? e.event.requestId : null))).toEqual(['r-5-late']);
     expect(r.late).toBe(1);
   });
 
   it('keeps arrival order for equal times', () => {
     const r = new ReorderBuffer(0);
-    const out = [r.push(access(1, 'x')), r.push(access(1, 'y')), r.drain()].flat();
+    const out = [releasedBy(r, access(1, 'x')), releasedBy(r, access(1, 'y')), drain(r)].flat();
     expect(out.map((e) => (e.source === 'access' ? e.event.requestId : null))).toEqual(['r-1-x', 'r-1-y']);
   });
 });
@@ -45,10 +60,10 @@ describe('ReorderBuffer against a stable sort', () => {
         const behind = random() < 0.8 ? 0 : random() < 0.9 ? Math.floor(random() * 40) : Math.floor(random() * 200);
         const at = Math.max(0, clock - behind) / 10;
         const e = access(at, `e${i}`);
-        for (const x of r.push(e)) out.push((x.event as { requestId: string }).requestId);
+        for (const x of releasedBy(r, e)) out.push((x.event as { requestId: string }).requestId);
         pushed.push({ ts: e.event.ts, id: (e.event as { requestId: string }).requestId });
       }
-      for (const x of r.drain()) out.push((x.event as { requestId: string }).requestId);
+      for (const x of drain(r)) out.push((x.event as { requestId: string }).requestId);
       expect(out).toHaveLength(pushed.length);
       const reference = replay(pushed, lateness);
       expect(out).toEqual(reference);

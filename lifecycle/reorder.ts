@@ -35,23 +35,7 @@ export class ReorderBuffer {
 
   constructor(private readonly allowedLatenessMs: number) {}
 
-  /** Adds an event; returns the events now safe to release, in event-time order. */
-  push(e: StreamEvent, out: StreamEvent[] = []): StreamEvent[] {
-    this.add(e);
-    for (let r = this.take(); r !== null; r = this.take()) out.push(r);
-    return out;
-  }
-
-  /** Releases everything held, in order (end of input). */
-  drain(out: StreamEvent[] = []): StreamEvent[] {
-    for (let r = this.take(Infinity); r !== null; r = this.take(Infinity)) out.push(r);
-    return out;
-  }
-
-  /**
-   * Adds an event without releasing any: take() then returns those now safe to release. The
-   * analyzer's per-event path, which would otherwise fill and empty an array for every event.
-   */
+  /** Adds an event without releasing any: take() then returns those now safe to release, one at a time. */
   add(e: StreamEvent): void {
     const ts = e.event.ts;
     if (ts < this.watermark) {
@@ -67,7 +51,10 @@ export class ReorderBuffer {
     if (ts > this.maxSeen) this.maxSeen = ts;
   }
 
-  /** The next event safe to release (event time at most `until`, by default the lateness behind the newest), or null. */
+  /**
+   * The next event safe to release (event time at most `until`, by default the lateness behind
+   * the newest; Infinity releases everything held at the end of input), or null.
+   */
   take(until = this.maxSeen - this.allowedLatenessMs): StreamEvent | null {
     if (this.lateEvents.length > 0) return this.lateEvents.shift()!;
     const fromRing = this.ringSize > 0;

@@ -35,10 +35,10 @@
 // a bearer token itself never reaches this parser: tokens are known by API key id or claims.
 import type { Claims, Track } from '../model.js';
 import { TRACKS } from '../model.js';
-import { FieldError, fail, skip, type ParseResult } from '../parse-result.js';
+import { FieldError, fail, rejected, skip, type ParseResult } from '../parse-result.js';
 import { isObject, type JsonObject } from '../fields.js';
 import { clfToMs, epochToMs, javaUtcDateToMs } from '../time.js';
-import { emptyDraft, rejected, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
+import { emptyDraft, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
 
 // `$context` namespaces: their members never stand for a top-level variable (authorizer.status is
 // not the response status), so user-made groups are searched but these are not.

@@ -24,10 +24,10 @@
 //   service_name -> service; ingress_name -> route;
 //   http_<name> -> request header <name> (http_authorization, http_x_api_key…);
 //   sent_http_<name> / upstream_http_<name> -> response header (www-authenticate, x-deployment-*).
-import { FieldError, fail, type ParseResult } from '../parse-result.js';
+import { FieldError, fail, rejected, type ParseResult } from '../parse-result.js';
 import type { JsonObject } from '../fields.js';
 import { anyToMs, clfToMs, epochToMs } from '../time.js';
-import { emptyDraft, rejected, requestStart, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
+import { emptyDraft, requestStart, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
 
 // combined: $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent
 // "$http_referer" "$http_user_agent"; then nothing (combined), "$http_x_forwarded_for" (main), or

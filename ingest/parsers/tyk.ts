@@ -3,10 +3,10 @@
 // Emits an AccessDraft; pure, never throws. Base64 raw_request / raw_response are decoded
 // only up to their header block (at most 64 KiB) to read Authorization, WWW-Authenticate
 // and deployment headers. Sources are cited beside each rule below.
-import { FieldError, fail, guard, type ParseResult } from '../parse-result.js';
+import { FieldError, fail, guard, rejected, type ParseResult } from '../parse-result.js';
 import { isObject, numValue, reqStr, status as statusField, strValue, type JsonObject } from '../fields.js';
 import { isoToMs } from '../time.js';
-import { emptyDraft, rejected, requestStart, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
+import { emptyDraft, requestStart, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
 
 // Field names of tyk-pump's AnalyticsRecord: JSON tags since tyk-pump v1.5.0 (analytics/analytics.go),
 // Go's default field names before that.

@@ -3,7 +3,7 @@
 // fingerprinting, claims, auth outcome, deployment and client IP are decided once,
 // in ingest/normalize.ts, so every format behaves the same.
 import type { JsonObject } from '../fields.js';
-import { FieldError, fail, type ParseResult } from '../parse-result.js';
+import { FieldError, type ParseResult } from '../parse-result.js';
 import type { Claims, GatewayFormat, IdpFormat, TokenEvent, TokenKind, Track } from '../model.js';
 
 /** One input record: a JSON object, or a text line for the text formats. */
@@ -105,12 +105,3 @@ export function requestStart(end: number, latencyMs: number | null, field: strin
   return Math.round(end - latencyMs);
 }
 
-/**
- * guard()'s rejection of what a parser threw, for parsers that catch themselves on their per-record
- * path: guard's one call site of its body is shared by every parser, and calls through it cost more
- * once a process has run several formats.
- */
-export function rejected(err: unknown): ParseResult<never> {
-  if (err instanceof FieldError) return fail(err.reason, err.message);
-  return fail('invalid_field', err instanceof Error ? err.message : String(err));
-}

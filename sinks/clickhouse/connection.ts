@@ -8,6 +8,7 @@ import { resolve, join } from 'node:path';
 import { z } from 'zod';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { TokenwatchError } from '../../common/errors.js';
+import { loadConfig } from '../../common/config.js';
 import type { ComponentContext } from '../../common/component.js';
 
 export const connectionConfigSchema = z
@@ -37,6 +38,13 @@ export function connectionConfigFromEnv(env: NodeJS.ProcessEnv): z.input<typeof 
   if (env.CLICKHOUSE_PASSWORD) config.password = env.CLICKHOUSE_PASSWORD;
   if (env.CLICKHOUSE_DATABASE) config.database = env.CLICKHOUSE_DATABASE;
   return config;
+}
+
+/** A command's connection: the environment, with an explicit `--store` over it, validated (a bad field is named). */
+export function storeConnectionConfig(env: NodeJS.ProcessEnv, store: string | undefined): ConnectionConfig {
+  const input = connectionConfigFromEnv(env);
+  if (store !== undefined) input.store = store;
+  return loadConfig(connectionConfigSchema, input, 'store');
 }
 
 /** An open store: the client, where it points, and how to release it. */

@@ -43,7 +43,9 @@ export class LifecycleTracker {
       const m = this.live(slot);
       if (m === undefined || !m.dirty) continue;
       m.dirty = false;
-      rows.push(this.row(slot, m, now));
+      const row = this.row(slot, m, now);
+      m.written = row.state;
+      rows.push(row);
     }
     this.dirty = [];
     return rows;
@@ -54,9 +56,8 @@ export class LifecycleTracker {
     const m = this.live(slot);
     this.meta[slot] = undefined;
     if (m === undefined) return null;
-    const written = m.written;
     const row = this.row(slot, m, now);
-    return m.dirty || row.state !== written ? row : null;
+    return m.dirty || row.state !== m.written ? row : null;
   }
 
   /** Rows of every tracked token whose state differs from its last row: the end of input. */
@@ -65,9 +66,10 @@ export class LifecycleTracker {
     for (let slot = 0; slot < this.meta.length; slot++) {
       const m = this.live(slot);
       if (m === undefined) continue;
-      const written = m.written;
       const row = this.row(slot, m, now);
-      if (row.state !== written) rows.push(row);
+      if (row.state === m.written) continue;
+      m.written = row.state;
+      rows.push(row);
     }
     return rows;
   }
@@ -154,7 +156,6 @@ export class LifecycleTracker {
             : uses > 0 || (t.flags[slot]! & SEEN_AT_GATEWAY) !== 0
               ? 'active'
               : 'issued';
-    m.written = state;
     return {
       key: m.key,
       tokenFp: m.tokenFp,
