@@ -158,6 +158,25 @@ describe('analyze --store, then the store read back', () => {
     expect(Number(leaked[0]!.n)).toBe(0);
   });
 
+  it('stores no raw token nor any JWT signature, in any table', async () => {
+    const scenario = generateScenario({ traffic: { seed: SEED, users: USERS, durationMs: MINUTES * 60_000 } });
+    const secrets = new Set<string>();
+    for (const r of scenario.requests) {
+      if (r.rawToken === null) continue;
+      secrets.add(r.rawToken);
+      const signature = r.rawToken.split('.')[2];
+      if (signature !== undefined && signature.length >= 16) secrets.add(signature);
+    }
+    expect(secrets.size).toBeGreaterThan(100);
+    for (const table of ['events', 'token_events', 'token_lifecycles', 'findings', 'schema_migrations']) {
+      const rs = await store.client.query({ query: `SELECT * FROM ${table}`, format: 'JSONEachRow' });
+      const dump = await rs.text();
+      expect(dump.length, table).toBeGreaterThan(0);
+      const leaked = [...secrets].filter((t) => dump.includes(t));
+      expect(leaked.length, `${table} holds ${leaked.length} raw tokens or signatures`).toBe(0);
+    }
+  });
+
   it('token_lifecycles has exactly one current row per token, the tokens of the input', async () => {
     const keys = new Set<string>();
     for (const e of access) {
