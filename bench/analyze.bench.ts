@@ -3,6 +3,7 @@
 // checks, parsing, normalising, event-time ordering, the lifecycle store and every
 // detector; beside the floor (bench/floors.ts) over the same lines in the same run.
 import { LineIngest } from '../ingest/line-ingest.js';
+import { JsonShapes } from '../ingest/json-shapes.js';
 import { AccessRecordParser, TokenEventRecordParser } from '../ingest/parsers/registry.js';
 import { Normalizer, ingestConfigSchema } from '../ingest/normalize.js';
 import { Metrics } from '../common/metrics.js';
@@ -27,7 +28,7 @@ export function analyzeBench(minutes: number, formats: Array<[string, string]>):
     const all = [...lines, ...idpLines];
     const run = (): number => {
       const metrics = new Metrics();
-      const access = new LineIngest<AccessEvent>('access', new AccessRecordParser(new Normalizer(ingestConfigSchema.parse({}), 'bench-fingerprint-key-0123456789'), 'auto'), new MemoryDlq(), metrics, MAX_LINE);
+      const access = new LineIngest<AccessEvent>('access', new AccessRecordParser(new Normalizer(ingestConfigSchema.parse({}), 'bench-fingerprint-key-0123456789'), 'auto'), new MemoryDlq(), metrics, MAX_LINE, new JsonShapes());
       const idp = new LineIngest<TokenEvent>('token_events', new TokenEventRecordParser('auto'), new MemoryDlq(), metrics, MAX_LINE);
       const analyzer = new Analyzer(analyzerConfigSchema.parse(process.env.BENCH_LATENESS ? { allowedLatenessMs: Number(process.env.BENCH_LATENESS) } : {}), metrics);
       // Merge by time as analyze does: both inputs are in time order.

@@ -2,6 +2,7 @@
 // format, then LineIngest (line checks, JSON.parse, detection, parsing, fingerprinting,
 // claims, normalisation) against the floor (bench/floors.ts) over the same lines in the same run.
 import { LineIngest } from '../ingest/line-ingest.js';
+import { JsonShapes } from '../ingest/json-shapes.js';
 import { AccessRecordParser } from '../ingest/parsers/registry.js';
 import { Normalizer, ingestConfigSchema } from '../ingest/normalize.js';
 import { Metrics } from '../common/metrics.js';
@@ -23,7 +24,7 @@ export function ingestBench(records: number): BenchRow[] {
       const lines = requests.map((r) => Buffer.from(renderer.render(r, variant)));
       const ingest = (): number => {
         const parser = new AccessRecordParser(new Normalizer(ingestConfigSchema.parse({}), 'bench-fingerprint-key-0123456789'), 'auto');
-        const li = new LineIngest('access', parser, new MemoryDlq(), new Metrics(), MAX_LINE);
+        const li = new LineIngest('access', parser, new MemoryDlq(), new Metrics(), MAX_LINE, new JsonShapes());
         let n = 0;
         for (let i = 0; i < lines.length; i++) n += li.line(lines[i]!, false, lines[i]!.length, { source: 'bench', line: i + 1 }).length;
         if (n !== lines.length) throw new Error(`${renderer.format}/${variant}: ${lines.length - n} records rejected`);

@@ -1,19 +1,18 @@
 // `npm run bench`: runs every benchmark and prints a markdown table with each figure
 // beside its floor, plus the machine it ran on, for BENCHMARKS.md.
 import { cpus, totalmem } from 'node:os';
-import { setFlagsFromString } from 'node:v8';
 import { ingestBench } from './ingest.bench.js';
 import { table } from './timing.js';
 import { lifecycleMemoryBench } from './lifecycle-memory.bench.js';
 import { analyzeBench } from './analyze.bench.js';
 import { storeBench } from './store.bench.js';
 
-// The same young-generation size the CLI sets (cli/main.ts), so figures match what users run.
-setFlagsFromString('--max-semi-space-size=32');
+// `npm run bench` starts node with the young generation analyze runs with (cli/young-generation.ts).
+const semiSpace = process.execArgv.find((a) => a.startsWith('--max-semi-space-size')) ?? 'default semi-space';
 const records = Number(process.env.BENCH_RECORDS ?? 50_000);
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 console.log(`machine: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
-console.log(`command: npm run bench (BENCH_RECORDS=${records})\n`);
+console.log(`command: npm run bench (BENCH_RECORDS=${records}, node ${semiSpace})\n`);
 console.log(table(ingestBench(records)));
 console.log('');
 const formats: Array<[string, string]> = [['kong', 'json'], ['envoy', 'json'], ['nginx', 'json'], ['nginx', 'combined']];

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LineIngest } from '../ingest/line-ingest.js';
+import { JsonShapes } from '../ingest/json-shapes.js';
 import { AccessRecordParser, TokenEventRecordParser } from '../ingest/parsers/registry.js';
 import { Normalizer, ingestConfigSchema } from '../ingest/normalize.js';
 import { Metrics } from '../common/metrics.js';
@@ -80,7 +81,7 @@ export async function storeBench(minutes: number, format: string, variant: strin
 
 async function analyzeOnce(lines: Buffer[], idpLines: Buffer[], store: ClickHouseStore | null, tag: string, ctx: ComponentContext): Promise<number> {
   const metrics = new Metrics();
-  const access = new LineIngest<AccessEvent>('access', new AccessRecordParser(new Normalizer(ingestConfigSchema.parse({}), 'bench-fingerprint-key-0123456789'), 'auto'), new MemoryDlq(), metrics, MAX_LINE);
+  const access = new LineIngest<AccessEvent>('access', new AccessRecordParser(new Normalizer(ingestConfigSchema.parse({}), 'bench-fingerprint-key-0123456789'), 'auto'), new MemoryDlq(), metrics, MAX_LINE, new JsonShapes());
   const idp = new LineIngest<TokenEvent>('token_events', new TokenEventRecordParser('auto'), new MemoryDlq(), metrics, MAX_LINE);
   const analyzer = new Analyzer(analyzerConfigSchema.parse({}), metrics);
   const sink = store === null ? null : new AnalysisSink(store, analyzer, analysisSinkConfigSchema.parse({ writer: writerConfigSchema.parse({ maxBatchDelayMs: 0 }) }), { ...ctx, metrics });
@@ -117,7 +118,7 @@ async function analyzeOnce(lines: Buffer[], idpLines: Buffer[], store: ClickHous
 
 // The event rows of the lines, built beforehand, through one writer: chdb's share alone.
 async function writerOnly(lines: Buffer[], store: ClickHouseStore, ctx: ComponentContext, rounds: number): Promise<number> {
-  const access = new LineIngest<AccessEvent>('access', new AccessRecordParser(new Normalizer(ingestConfigSchema.parse({}), 'bench-fingerprint-key-0123456789'), 'auto'), new MemoryDlq(), new Metrics(), MAX_LINE);
+  const access = new LineIngest<AccessEvent>('access', new AccessRecordParser(new Normalizer(ingestConfigSchema.parse({}), 'bench-fingerprint-key-0123456789'), 'auto'), new MemoryDlq(), new Metrics(), MAX_LINE, new JsonShapes());
   const events = lines.flatMap((l, i) => access.line(l, false, l.length, { source: 'w', line: i + 1 }));
   let best = 0;
   for (let r = 0; r < rounds; r++) {

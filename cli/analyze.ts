@@ -13,6 +13,7 @@ import type { ComponentContext } from '../common/component.js';
 import { TokenwatchError } from '../common/errors.js';
 import { openInput, readLines } from '../ingest/sources/file.js';
 import { FileDlq, type DlqSink } from '../ingest/dlq.js';
+import { JsonShapes } from '../ingest/json-shapes.js';
 import { LineIngest, type RecordParser } from '../ingest/line-ingest.js';
 import type { AccessEvent, TokenEvent } from '../ingest/model.js';
 import type { StreamEvent } from '../lifecycle/stream-event.js';
@@ -146,7 +147,9 @@ async function next(s: Source): Promise<StreamEvent | null> {
 async function source(file: string, kind: 'access' | 'token', parser: RecordParser<AccessEvent> | RecordParser<TokenEvent>, read: ReadContext): Promise<Source> {
   const { dlq, ctx, maxLineBytes, progress, sink } = read;
   const { stream, size } = await openInput(file);
-  const ingest = new LineIngest<AccessEvent | TokenEvent>(kind === 'access' ? 'access' : 'token_events', parser as RecordParser<AccessEvent | TokenEvent>, dlq, ctx.metrics, maxLineBytes);
+  // Gateway logs repeat one flat JSON shape per log format; IdP events are fewer and nested.
+  const shapes = kind === 'access' ? new JsonShapes() : null;
+  const ingest = new LineIngest<AccessEvent | TokenEvent>(kind === 'access' ? 'access' : 'token_events', parser as RecordParser<AccessEvent | TokenEvent>, dlq, ctx.metrics, maxLineBytes, shapes);
   const track = progress.track(file, size);
   async function* events(): AsyncGenerator<StreamEvent> {
     for await (const line of readLines(stream, maxLineBytes)) {

@@ -8,6 +8,7 @@ import type { ComponentContext } from '../common/component.js';
 import { TokenwatchError } from '../common/errors.js';
 import { openInput, readLines } from '../ingest/sources/file.js';
 import { FileDlq, type DlqSink } from '../ingest/dlq.js';
+import { JsonShapes } from '../ingest/json-shapes.js';
 import { LineIngest, type RecordParser } from '../ingest/line-ingest.js';
 import { ingestSetup } from './ingest-setup.js';
 
@@ -44,7 +45,7 @@ export async function parseCommand(argv: string[], ctx: ComponentContext, out: W
   const stream = values.logs ? 'access' : 'token_events';
   const parser: RecordParser<unknown> = values.logs ? setup.access : setup.tokenEvents;
   const dlq: DlqSink = values.dlq ? new FileDlq(values.dlq) : { write: () => {}, stop: async () => {} };
-  const ingest = new LineIngest(stream, parser, dlq, ctx.metrics, setup.config.maxLineBytes);
+  const ingest = new LineIngest(stream, parser, dlq, ctx.metrics, setup.config.maxLineBytes, values.logs ? new JsonShapes() : null);
 
   const { stream: source } = await openInput(input);
   ctx.logger.info({ input, stream, format: values.logs ? values.format : values['idp-format'] }, 'parse started');

@@ -7,6 +7,7 @@ import type { ParseResult } from './parse-result.js';
 import type { RawRecord } from './parsers/types.js';
 import { jsonDepth, lineRecords, MAX_JSON_DEPTH } from './line.js';
 import { dlqRecord, type DlqRecord, type DlqSink, type SourcePosition } from './dlq.js';
+import type { JsonShapes } from './json-shapes.js';
 
 export interface RecordParser<T> {
   parse(record: RawRecord): ParseResult<T>;
@@ -22,6 +23,8 @@ export class LineIngest<T> {
     private readonly dlq: DlqSink,
     private readonly metrics: Metrics,
     private readonly maxLineBytes: number,
+    /** Decoder of the stream's recurring JSON shapes; null decodes every line with JSON.parse. */
+    private readonly shapes: JsonShapes | null = null,
   ) {
     this.events = metrics.counter('tokenwatch_ingest_events_total', { stream });
   }
@@ -29,7 +32,7 @@ export class LineIngest<T> {
   /** The events in one line (none for a blank line or a rejected one). */
   line(bytes: Buffer, truncated: boolean, length: number, position: SourcePosition): T[] {
     if (!truncated && isBlank(bytes)) return [];
-    const split = lineRecords(bytes, truncated, this.maxLineBytes);
+    const split = lineRecords(bytes, truncated, this.maxLineBytes, this.shapes);
     if (!split.ok) {
       this.reject(split.reason, split.detail, split.text ?? '', length, position);
       return [];

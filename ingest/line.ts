@@ -5,6 +5,7 @@ import { isUtf8 } from 'node:buffer';
 import type { RawRecord } from './parsers/types.js';
 import { isObject } from './fields.js';
 import { fail, type DlqReason } from './parse-result.js';
+import type { JsonShapes } from './json-shapes.js';
 
 export type LineRecords =
   | { ok: true; records: RawRecord[]; text: string }
@@ -13,8 +14,11 @@ export type LineRecords =
 /** Deepest JSON nesting reported as such when no format recognises a record. */
 export const MAX_JSON_DEPTH = 64;
 
-/** Splits one line into records. `truncated` marks a line cut at the reader's length cap. */
-export function lineRecords(bytes: Buffer, truncated: boolean, maxLineBytes: number): LineRecords {
+/**
+ * Splits one line into records. `truncated` marks a line cut at the reader's length cap. `shapes`
+ * decodes the stream's recurring flat objects and learns from the lines it misses.
+ */
+export function lineRecords(bytes: Buffer, truncated: boolean, maxLineBytes: number, shapes: JsonShapes | null = null): LineRecords {
   if (truncated) {
     return { ...fail('line_too_long', `line exceeds maxLineBytes ${maxLineBytes}`), text: bytes.toString('utf8') };
   }
@@ -27,13 +31,18 @@ export function lineRecords(bytes: Buffer, truncated: boolean, maxLineBytes: num
   if (text.indexOf('\0') >= 0) return { ...fail('binary_input', 'line holds NUL bytes'), text };
   if (text.charCodeAt(text.length - 1) === 13) text = text.slice(0, -1);
   if (!looksLikeJson(text)) return { ok: true, records: [{ kind: 'text', line: text }], text };
+  const shaped = shapes === null ? null : shapes.decode(text);
+  if (shaped !== null) return { ok: true, records: [{ kind: 'json', value: shaped }], text };
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
     return { ...fail('invalid_json', err instanceof Error ? err.message.slice(0, 200) : 'invalid JSON'), text };
   }
-  if (isObject(value)) return { ok: true, records: [{ kind: 'json', value }], text };
+  if (isObject(value)) {
+    shapes?.learn(text, value);
+    return { ok: true, records: [{ kind: 'json', value }], text };
+  }
   if (Array.isArray(value) && value.length > 0 && value.every(isObject)) {
     return { ok: true, records: value.map((v) => ({ kind: 'json' as const, value: v })), text };
   }

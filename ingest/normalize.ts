@@ -50,6 +50,20 @@ const safe = (v: string | null): boolean => v === null || (v.length <= MAX_TEXT 
 // neither comes back clipped. One test, which copies nothing, spares the work on clean values.
 const sanitized = (v: string | null): string | null => (safe(v) ? v : clip(v));
 
+// V8 makes a substring of this many chars or more a slice that keeps its whole parent alive
+// (SlicedString::kMinLength); shorter ones are copies.
+const MIN_SLICE = 13;
+
+/**
+ * `v` as a string that keeps no larger one alive, for values unique to an event (request id,
+ * path). Concatenating builds a rope that the slice flattens into a fresh string one char longer
+ * than `v`: several times cheaper than structuredClone, which caches pay once per value instead.
+ */
+const detach = (v: string | null): string | null => (v === null || v.length < MIN_SLICE ? v : (' ' + v).slice(1));
+
+/** A flat copy for a long-lived cache key or value (see Recurring). */
+const flatCopy = <T extends string | null | undefined>(v: T): T => (v == null ? v : structuredClone(v));
+
 // Buckets of the cache of recurring field values, two values each; a power of two.
 const RECURRING = 4096;
 
@@ -64,32 +78,54 @@ const RECURRING = 4096;
  */
 class Recurring {
   private readonly slots = new Array<string | null>(2 * RECURRING).fill(null);
+  // What the last lookup found, or the bucket where keep() puts the value it missed.
+  private found = '';
+  private bucket = 0;
 
   /** `v` sanitized, as the kept copy when it recurs. */
   get(v: string | null): string | null {
-    if (v === null) return null;
+    if (v === null || v.length === 0) return v;
+    if (this.hit(v)) return this.found;
+    return safe(v) ? this.keep(v) : clip(v);
+  }
+
+  /** `v` as is (no sanitizing), as the kept copy when it recurs: for values matched downstream (claims). */
+  own(v: string | null): string | null {
+    if (v === null || v.length === 0) return v;
+    return this.hit(v) ? this.found : this.keep(v);
+  }
+
+  /** Whether `v` is kept (then `found` is the kept copy); on a miss, `bucket` is where it goes. */
+  private hit(v: string): boolean {
     const n = v.length;
-    if (n === 0) return v;
     let h = Math.imul(n ^ v.charCodeAt(n - 1), 0x9e3779b1);
     h = Math.imul(h ^ v.charCodeAt(n >> 1), 0x85ebca6b);
     h = Math.imul(h ^ v.charCodeAt((n * 3) >> 2), 0xc2b2ae35);
     h = Math.imul(h ^ v.charCodeAt(n > 1 ? n - 2 : 0), 0x9e3779b1);
     const i = ((h >>> 16) & (RECURRING - 1)) << 1;
     const first = this.slots[i]!;
-    if (first === v) return first;
+    if (first === v) {
+      this.found = first;
+      return true;
+    }
     const second = this.slots[i + 1]!;
     if (second === v) {
       this.slots[i + 1] = first;
       this.slots[i] = second;
-      return second;
+      this.found = second;
+      return true;
     }
-    if (!safe(v)) return clip(v);
+    this.bucket = i;
+    return false;
+  }
+
+  private keep(v: string): string {
     // Kept as a flat copy: a value cut from a larger string (a header in Tyk's decoded raw
-    // request, a field of a text line) would otherwise keep all of it, token included, alive
-    // for as long as it stays in the cache.
+    // request, a field of a log line) would otherwise keep all of it, token included, alive
+    // for as long as it stays in the cache; and V8 compares flat strings several times faster.
     const kept = structuredClone(v);
-    this.slots[i + 1] = first;
-    this.slots[i] = kept;
+    this.slots[this.bucket + 1] = this.slots[this.bucket]!;
+    this.slots[this.bucket] = kept;
     return kept;
   }
 }
@@ -142,6 +178,8 @@ export class Normalizer {
   private readonly bearerParams: ReadonlySet<string>;
   private readonly apiKeyParams: ReadonlySet<string>;
   private readonly recurring = new Recurring();
+  private readonly claimValues = new Recurring();
+  private readonly ownClaim = (v: string | null): string | null => this.claimValues.own(v);
 
   constructor(
     private readonly config: IngestConfig,
@@ -175,7 +213,7 @@ export class Normalizer {
       tokenFp = info.fp;
       tokenKind = draft.tokenId.kind;
     }
-    if (draft.loggedClaims) claims = mergeClaims(claims, draft.loggedClaims);
+    if (draft.loggedClaims) claims = mergeClaims(claims, draft.loggedClaims, this.ownClaim);
     if (tokenKind === null && claims !== null) tokenKind = 'jwt';
 
     const authError = classifyAuthError({
@@ -188,9 +226,11 @@ export class Normalizer {
     const event: AccessEvent = {
       ts: draft.ts,
       gateway: draft.gateway,
-      requestId: sanitized(draft.requestId),
+      // Every string an event holds is a copy of its own or a kept one: events outlive their log
+      // line in the reorder buffer, and a value cut from the line would keep all of it alive.
+      requestId: detach(sanitized(draft.requestId)),
       method: this.recurring.get(draft.method),
-      path: draft.url === null ? null : sanitized(cleanPath(draft.url, found ? [found.raw] : [])),
+      path: draft.url === null ? null : detach(sanitized(cleanPath(draft.url, found ? [found.raw] : []))),
       route: this.recurring.get(draft.route),
       host: this.recurring.get(draft.host),
       status: draft.status,
@@ -239,15 +279,15 @@ export class Normalizer {
     let found = node.get(track) as Deployment | undefined;
     if (found === undefined) {
       const inferred = inferDeployment(draft, config);
-      found = Object.freeze({ service: clip(inferred.service), version: clip(inferred.version), track: inferred.track });
+      found = Object.freeze({ service: flatCopy(clip(inferred.service)), version: flatCopy(clip(inferred.version)), track: inferred.track });
       if (++this.deploymentCount > DEPLOYMENT_CACHE) {
         this.deployments.clear();
         this.deploymentCount = 0;
       }
-      node.set(track, found);
+      node.set(flatCopy(track), found);
     }
     const previous = memo === undefined ? undefined : { hints: memo.hints, deployment: memo.deployment, previous: undefined };
-    this.deploymentMemo[slot] = { hints: hints.slice(), deployment: found, previous };
+    this.deploymentMemo[slot] = { hints: hints.map(flatCopy), deployment: found, previous };
     return found;
   }
 
@@ -290,7 +330,7 @@ export class Normalizer {
 
 function child(node: DeploymentTrie, hint: string | null | undefined): DeploymentTrie {
   let next = node.get(hint) as DeploymentTrie | undefined;
-  if (next === undefined) node.set(hint, (next = new Map()));
+  if (next === undefined) node.set(flatCopy(hint), (next = new Map()));
   return next;
 }
 
@@ -306,18 +346,18 @@ function decodeParam(v: string): string {
 }
 
 // Field by field: a spread and a walk over Object.entries cost several times more on every record
-// that carries logged claims. Decoded claims win; logged ones fill the gaps.
-function mergeClaims(decoded: Claims | null, logged: Partial<Claims>): Claims {
+// that carries logged claims. Decoded claims win; logged ones, cut from the line, fill the gaps.
+function mergeClaims(decoded: Claims | null, logged: Partial<Claims>, own: (v: string | null) => string | null): Claims {
   return {
-    jti: decoded?.jti ?? logged.jti ?? null,
-    sub: decoded?.sub ?? logged.sub ?? null,
-    sid: decoded?.sid ?? logged.sid ?? null,
-    clientId: decoded?.clientId ?? logged.clientId ?? null,
+    jti: decoded?.jti ?? own(logged.jti ?? null),
+    sub: decoded?.sub ?? own(logged.sub ?? null),
+    sid: decoded?.sid ?? own(logged.sid ?? null),
+    clientId: decoded?.clientId ?? own(logged.clientId ?? null),
     iat: decoded?.iat ?? logged.iat ?? null,
     exp: decoded?.exp ?? logged.exp ?? null,
-    iss: decoded?.iss ?? logged.iss ?? null,
-    aud: decoded?.aud ?? logged.aud ?? null,
-    alg: decoded?.alg ?? logged.alg ?? null,
+    iss: decoded?.iss ?? own(logged.iss ?? null),
+    aud: decoded?.aud ?? logged.aud?.map((a) => own(a)!) ?? null,
+    alg: decoded?.alg ?? own(logged.alg ?? null),
     verified: decoded?.verified ?? logged.verified ?? null,
   };
 }

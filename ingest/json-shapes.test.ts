@@ -1,0 +1,120 @@
+// JsonShapes must give back exactly what JSON.parse gives, or nothing: every line below is
+// decoded both ways and compared key by key, in order, with Object.is.
+import { describe, expect, it } from 'vitest';
+import { JsonShapes } from './json-shapes.js';
+import { GATEWAY_RENDERERS } from './generator/formats/index.js';
+import { generateTraffic } from './generator/traffic.js';
+import { Random } from './generator/random.js';
+import type { JsonObject } from './fields.js';
+
+/** Decodes `text` as lineRecords does: the shapes first, else JSON.parse, which teaches them. */
+function decode(shapes: JsonShapes, text: string): { value: JsonObject; shaped: boolean } {
+  const shaped = shapes.decode(text);
+  if (shaped !== null) return { value: shaped, shaped: true };
+  const value = JSON.parse(text) as JsonObject;
+  shapes.learn(text, value);
+  return { value, shaped: false };
+}
+
+/** Why `actual` differs from JSON.parse(text), or null: same keys in the same order, the very same scalars (-0 too). */
+function difference(actual: JsonObject, text: string): string | null {
+  const expected = JSON.parse(text) as JsonObject;
+  if (Object.getPrototypeOf(actual) !== Object.prototype) return 'prototype';
+  const keys = Object.keys(expected);
+  if (Object.keys(actual).join('\u0000') !== keys.join('\u0000')) return `keys ${Object.keys(actual).join(',')}`;
+  for (const k of keys) {
+    // Nested values only ever come from JSON.parse itself.
+    const same = typeof expected[k] === 'object' && expected[k] !== null ? JSON.stringify(actual[k]) === JSON.stringify(expected[k]) : Object.is(actual[k], expected[k]);
+    if (!same) return `${k}: ${String(actual[k])} for ${String(expected[k])}`;
+  }
+  return null;
+}
+
+describe('JsonShapes', () => {
+  it('decodes the generated lines of every flat JSON format exactly as JSON.parse does', () => {
+    const traffic = generateTraffic({ users: 40, durationMs: 120_000, meanGapMs: 500 });
+    let shapedLines = 0;
+    for (const renderer of GATEWAY_RENDERERS) {
+      for (const variant of renderer.variants) {
+        const shapes = new JsonShapes();
+        for (const r of traffic.requests) {
+          const text = renderer.render(r, variant);
+          if (text.charCodeAt(0) !== 123) break;
+          const { value, shaped } = decode(shapes, text);
+          const diff = difference(value, text);
+          if (diff !== null) expect.fail(`${renderer.format}/${variant}: ${diff} in ${text}`);
+          if (shaped) shapedLines++;
+        }
+      }
+    }
+    // Envoy, NGINX, AWS and Traefik JSON are flat: most of their lines take the fast path.
+    expect(shapedLines).toBeGreaterThan(traffic.requests.length * 3);
+  });
+
+  it('matches JSON.parse on random flat objects of one key sequence with values of every JSON type', () => {
+    const rnd = new Random(7);
+    const keys = ['a', 'b.c', 'd-e', '$f', 'g[0]', 'ü', '12x', 'h i'];
+    const values = ['"x"', '""', '"-"', '"tab\\tfree"', '"é ü 漢字 😀"', '0', '-0', '12', '-3.5', '1e3', '2.5E-7', '1e400', 'true', 'false', 'null', '"\\u0041"', '"q\\"uote"'];
+    const shapes = new JsonShapes();
+    let shaped = 0;
+    let escapeFree = 0;
+    for (let i = 0; i < 3000; i++) {
+      const text = `{${keys.map((k) => `${JSON.stringify(k)}:${rnd.pick(values)}`).join(',')}}`;
+      const r = decode(shapes, text);
+      const diff = difference(r.value, text);
+      if (diff !== null) expect.fail(`${diff} in ${text}`);
+      if (r.shaped) shaped++;
+      if (!text.includes('\\')) escapeFree++;
+    }
+    // Types widen per key until nearly every escape-free line matches; no line with an escape does.
+    expect(shaped).toBeLessThanOrEqual(escapeFree);
+    expect(shaped).toBeGreaterThan(escapeFree * 0.9);
+  });
+
+  it('leaves to JSON.parse what no shape can stand for: escapes, spacing, nesting, other key orders', () => {
+    const shapes = new JsonShapes();
+    decode(shapes, '{"a":"x","b":1}');
+    expect(shapes.decode('{"a":"y","b":2}')).toEqual({ a: 'y', b: 2 });
+    expect(shapes.decode('{"a":"y\\n","b":2}')).toBeNull();
+    expect(shapes.decode('{"a": "y","b":2}')).toBeNull();
+    expect(shapes.decode('{"a":"y","b":2} ')).toBeNull();
+    expect(shapes.decode('{"b":2,"a":"y"}')).toBeNull();
+    expect(shapes.decode('{"a":"y","b":{"c":1}}')).toBeNull();
+    expect(shapes.decode('{"a":"y","b":[1]}')).toBeNull();
+    expect(shapes.decode('{"a":"y","b":01}')).toBeNull();
+    expect(shapes.decode('{"a":"y","b":1.}')).toBeNull();
+    expect(shapes.decode('{"a":"y","b":+1}')).toBeNull();
+    expect(shapes.decode('{"a":"y\u0001","b":2}')).toBeNull();
+    expect(shapes.decode('{"a":"y","b":2,"c":3}')).toBeNull();
+    expect(shapes.decode('{"a":"y"}')).toBeNull();
+  });
+
+  it('refuses a shape whose keys JSON.parse would not give back in their written order', () => {
+    for (const text of ['{"__proto__":"x","b":1}', '{"a":1,"a":2}', '{"b":1,"2":3}', '{"a\\u0062":1}']) {
+      const shapes = new JsonShapes();
+      decode(shapes, text);
+      decode(shapes, text);
+      expect(shapes.decode(text), text).toBeNull();
+    }
+  });
+
+  it('keeps a few shapes at once, for a stream that mixes formats', () => {
+    const shapes = new JsonShapes();
+    const lines = Array.from({ length: 8 }, (_, i) => `{"k${i}":"v","n":${i}}`);
+    for (const l of lines) decode(shapes, l);
+    for (const l of lines) expect(shapes.decode(l)).toEqual(JSON.parse(l));
+    // A ninth shape displaces the one matched longest ago.
+    decode(shapes, '{"k8":"v","n":8}');
+    expect(shapes.decode(lines[0]!)).toBeNull();
+    expect(shapes.decode(lines[7]!)).toEqual(JSON.parse(lines[7]!));
+  });
+
+  it('slows its learning once it has compiled its free share of shapes', () => {
+    const shapes = new JsonShapes();
+    for (let i = 0; i < 40; i++) decode(shapes, `{"key${i}":1}`);
+    // Past the free learns, a new shape waits for the learning interval.
+    const late = '{"late":1}';
+    decode(shapes, late);
+    expect(shapes.decode(late)).toBeNull();
+  });
+});
