@@ -15,7 +15,17 @@ console.log(`machine: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() /
 console.log(`command: npm run bench (BENCH_RECORDS=${records}, node ${semiSpace})\n`);
 console.log(table(ingestBench(records)));
 console.log('');
-const formats: Array<[string, string]> = [['kong', 'json'], ['envoy', 'json'], ['nginx', 'json'], ['nginx', 'combined']];
+// Every JSON format against JSON.parse, and one text format against the field split.
+const formats: Array<[string, string]> = [
+  ['kong', 'json'],
+  ['envoy', 'json'],
+  ['nginx', 'json'],
+  ['aws-apigw', 'rest'],
+  ['aws-apigw', 'http'],
+  ['traefik', 'json'],
+  ['tyk', 'analytics'],
+  ['nginx', 'combined'],
+];
 console.log(table(analyzeBench(Number(process.env.BENCH_MINUTES ?? 30), formats)));
 
 const storeMinutes = Number(process.env.BENCH_STORE_MINUTES ?? 30);

@@ -8,6 +8,7 @@ describe('needsYoungGeneration', () => {
     expect(needsYoungGeneration('report', [], {})).toBe(false);
     expect(needsYoungGeneration(undefined, [], {})).toBe(false);
     expect(needsYoungGeneration('analyze', ['--max-semi-space-size=32'], {})).toBe(false);
+    expect(needsYoungGeneration('analyze', ['--inspect-brk'], {})).toBe(false);
     expect(needsYoungGeneration('analyze', [], { NODE_OPTIONS: '--max-semi-space-size=8' })).toBe(false);
   });
 

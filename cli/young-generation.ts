@@ -14,7 +14,9 @@ const COMMANDS = new Set(['analyze', 'demo']);
 export function needsYoungGeneration(command: string | undefined, execArgv: readonly string[], env: NodeJS.ProcessEnv): boolean {
   if (command === undefined || !COMMANDS.has(command)) return false;
   if (env.TOKENWATCH_RESPAWNED === '1') return false;
-  return !execArgv.some((a) => a.startsWith(FLAG)) && !(env.NODE_OPTIONS ?? '').includes(FLAG);
+  // Under a debugger the command stays in the process being debugged.
+  if (execArgv.some((a) => a.startsWith(FLAG) || a.startsWith('--inspect'))) return false;
+  return !(env.NODE_OPTIONS ?? '').includes(FLAG);
 }
 
 /** Runs this CLI again in a child node with the larger young generation; resolves to its exit code. */

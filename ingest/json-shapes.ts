@@ -42,7 +42,6 @@ interface Structure {
 }
 
 interface Shape {
-  structure: Structure;
   /** Key structure as one string, for finding the shape a line with new types belongs to. */
   signature: string;
   /** Per scalar or array value, in walk order, the JSON types seen there (bits). */
@@ -205,7 +204,7 @@ function compile(structure: Structure, signature: string, types: number[]): Shap
   // written per key costs a lookup each. Only keys reach the generated code, each as a JSON
   // string literal (which JavaScript reads back as the same string); values stay in `m`.
   const build = new Function('m', `return ${literal};`) as (m: RegExpExecArray) => JsonObject;
-  return { structure, signature, types, pattern: new RegExp(`^${pattern}$`), build };
+  return { signature, types, pattern: new RegExp(`^${pattern}$`), build };
 }
 
 const escapeRegExp = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');

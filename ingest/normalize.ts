@@ -86,7 +86,7 @@ class Recurring {
   get(v: string | null): string | null {
     if (v === null || v.length === 0) return v;
     if (this.hit(v)) return this.found;
-    return safe(v) ? this.keep(v) : clip(v);
+    return safe(v) ? this.keep(v) : flatCopy(clip(v));
   }
 
   /** `v` as is (no sanitizing), as the kept copy when it recurs: for values matched downstream (claims). */
