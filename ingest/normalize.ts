@@ -9,7 +9,7 @@ import type { AccessDraft } from './parsers/types.js';
 import { fail, type ParseResult } from './parse-result.js';
 import { classifyAuthError } from './auth-error.js';
 import { deploymentConfigSchema, inferDeployment, routeHint, upstreamHint, type DeploymentConfig } from './deployment.js';
-import { clientIp, TrustedProxies } from './client-ip.js';
+import { bareIp, clientIp, TrustedProxies } from './client-ip.js';
 import { cleanPath, stripControls } from './scrub.js';
 import { TokenCache } from './token-cache.js';
 import type { JwksVerifier } from './jwt-claims.js';
@@ -81,12 +81,22 @@ class Recurring {
   // What the last lookup found, or the bucket where keep() puts the value it missed.
   private found = '';
   private bucket = 0;
+  /** Whether the last get() returned a string equal to its argument (false when it clipped it). */
+  exact = true;
 
   /** `v` sanitized, as the kept copy when it recurs. */
   get(v: string | null): string | null {
+    this.exact = true;
     if (v === null || v.length === 0) return v;
     if (this.hit(v)) return this.found;
-    return safe(v) ? this.keep(v) : flatCopy(clip(v));
+    if (safe(v)) return this.keep(v);
+    this.exact = false;
+    return flatCopy(clip(v));
+  }
+
+  /** The kept copy of `v`, or null when `v` is not kept (then add it with keep()). */
+  peek(v: string): string | null {
+    return this.hit(v) ? this.found : null;
   }
 
   /** `v` as is (no sanitizing), as the kept copy when it recurs: for values matched downstream (claims). */
@@ -119,7 +129,8 @@ class Recurring {
     return false;
   }
 
-  private keep(v: string): string {
+  /** Keeps `v`, which peek() just missed. */
+  keep(v: string): string {
     // Kept as a flat copy: a value cut from a larger string (a header in Tyk's decoded raw
     // request, a field of a log line) would otherwise keep all of it, token included, alive
     // for as long as it stays in the cache; and V8 compares flat strings several times faster.
@@ -178,6 +189,9 @@ export class Normalizer {
   private readonly bearerParams: ReadonlySet<string>;
   private readonly apiKeyParams: ReadonlySet<string>;
   private readonly recurring = new Recurring();
+  // Peer addresses that are their own client IP (bare, clean): a hit spares clientIp() its scan of
+  // the address, and the event gets the kept copy.
+  private readonly peers = new Recurring();
   private readonly claimValues = new Recurring();
   private readonly ownClaim = (v: string | null): string | null => this.claimValues.own(v);
 
@@ -222,7 +236,10 @@ export class Normalizer {
       gatewayError: draft.gatewayError,
       hasToken: tokenFp !== null || draft.tokenPresented,
     });
-    const deployment = this.deploymentOf(draft);
+    // The kept host also stands for the raw one among the deployment hints when it equals it: the
+    // memo then compares two flat strings, not a slice of the line (a slow path in V8).
+    const host = this.recurring.get(draft.host);
+    const deployment = this.deploymentOf(draft, this.recurring.exact ? host : draft.host);
     const event: AccessEvent = {
       ts: draft.ts,
       gateway: draft.gateway,
@@ -232,11 +249,11 @@ export class Normalizer {
       method: this.recurring.get(draft.method),
       path: draft.url === null ? null : detach(sanitized(cleanPath(draft.url, found ? [found.raw] : []))),
       route: this.recurring.get(draft.route),
-      host: this.recurring.get(draft.host),
+      host,
       status: draft.status,
       // Negative, or overflowed to Infinity (a huge logged number): unknown, not a duration.
       latencyMs: draft.latencyMs !== null && draft.latencyMs >= 0 && draft.latencyMs < Infinity ? draft.latencyMs : null,
-      clientIp: this.recurring.get(clientIp(draft.clientIp, draft.requestHeaders['x-forwarded-for'] ?? null, this.trusted)),
+      clientIp: this.clientIpOf(draft),
       userAgent: this.recurring.get(draft.userAgent ?? draft.requestHeaders['user-agent'] ?? null),
       tokenFp,
       tokenKind,
@@ -248,8 +265,26 @@ export class Normalizer {
     return { ok: true, event };
   }
 
-  // The same few services, upstreams and versions recur on every request: infer each combination once.
-  private deploymentOf(draft: AccessDraft): Deployment {
+  /** The event's client IP, sanitized and kept. */
+  private clientIpOf(draft: AccessDraft): string | null {
+    const peer = draft.clientIp;
+    const forwarded = draft.requestHeaders['x-forwarded-for'] ?? null;
+    // Without a believed X-Forwarded-For the client is the peer; nearly every peer is a bare address
+    // seen before, whose kept copy is the answer.
+    if (peer !== null && peer.length > 0 && (!forwarded || this.trusted.empty)) {
+      const kept = this.peers.peek(peer);
+      if (kept !== null) return kept;
+      const ip = bareIp(peer);
+      // Identity: bareIp returns the address itself when it has no port or brackets to strip.
+      if (ip === peer && safe(ip)) return this.peers.keep(ip);
+      return this.recurring.get(ip);
+    }
+    return this.recurring.get(clientIp(peer, forwarded, this.trusted));
+  }
+
+  // The same few services, upstreams and versions recur on every request: infer each combination
+  // once. `host` is draft.host or a string equal to it.
+  private deploymentOf(draft: AccessDraft, host: string | null): Deployment {
     const config = this.deployment.get(draft.gateway)!;
     // Upstream and route count only as far as inference reads them, so that paths logged in them do
     // not make every request a combination of its own.
@@ -259,7 +294,7 @@ export class Normalizer {
     hints[1] = draft.service;
     hints[2] = upstreamHint(draft.upstream);
     hints[3] = routeHint(draft.route);
-    hints[4] = draft.host;
+    hints[4] = host;
     hints[5] = draft.responseHeaders[config.versionHeader];
     hints[6] = draft.responseHeaders[config.trackHeader];
     hints[7] = draft.version;
