@@ -12,6 +12,8 @@ import { GATEWAY_RENDERERS } from '../ingest/generator/formats/index.js';
 import { MemoryDlq } from '../ingest/dlq.js';
 import { Analyzer, analyzerConfigSchema } from '../detectors/analyzer.js';
 import type { AccessEvent, TokenEvent } from '../ingest/model.js';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { timeBest, type BenchRow } from './timing.js';
 import { floorName, floorPass } from './floors.js';
 
@@ -52,4 +54,25 @@ export function analyzeBench(minutes: number, formats: Array<[string, string]>):
     rows.push({ name: `analyze ${format}/${variant}`, records: all.length, perSecond: all.length / a, floorName: floorName(lines), floorPerSecond: all.length / b });
   }
   return rows;
+}
+
+/**
+ * analyzeBench with each format in a node process of its own (same flags), as a user's analyze
+ * runs over one format: after other formats, the shared call sites (parser, normaliser, shape
+ * decoder) would be polymorphic, which no single-format run is.
+ */
+export function analyzeBenchIsolated(minutes: number, formats: Array<[string, string]>): BenchRow[] {
+  const self = fileURLToPath(import.meta.url);
+  // The heap flags `npm run bench` starts node with, and nothing else (an --eval would run again).
+  const flags = process.execArgv.filter((a) => a.startsWith('--max-semi-space-size'));
+  return formats.map(([format, variant]) => {
+    const out = execFileSync(process.execPath, [...flags, self, format, variant, String(minutes)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    return JSON.parse(out) as BenchRow;
+  });
+}
+
+// One row, printed as JSON: `node dist/bench/analyze.bench.js <format> <variant> <minutes>`.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [format, variant, minutes] = process.argv.slice(2);
+  process.stdout.write(JSON.stringify(analyzeBench(Number(minutes), [[format!, variant!]])[0]));
 }

@@ -4,7 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { ingestBench } from './ingest.bench.js';
 import { table } from './timing.js';
 import { lifecycleMemoryBench } from './lifecycle-memory.bench.js';
-import { analyzeBench } from './analyze.bench.js';
+import { analyzeBenchIsolated } from './analyze.bench.js';
 import { storeBench } from './store.bench.js';
 
 // `npm run bench` starts node with the young generation analyze runs with (cli/young-generation.ts).
@@ -26,7 +26,7 @@ const formats: Array<[string, string]> = [
   ['tyk', 'analytics'],
   ['nginx', 'combined'],
 ];
-console.log(table(analyzeBench(Number(process.env.BENCH_MINUTES ?? 30), formats)));
+console.log(table(analyzeBenchIsolated(Number(process.env.BENCH_MINUTES ?? 30), formats)));
 
 const storeMinutes = Number(process.env.BENCH_STORE_MINUTES ?? 30);
 const stored = await storeBench(storeMinutes, 'kong', 'json');

@@ -30,8 +30,12 @@ const MAX_SHAPES = 8;
 /** Most values (nested ones included) and deepest nesting given a shape. */
 const MAX_VALUES = 256;
 const MAX_DEPTH = 8;
-/** Shapes built before learning slows to one per LEARN_INTERVAL records (compiling costs ~50 µs). */
-const FREE_LEARNS = 32;
+/**
+ * Lines learned from before learning slows to one per LEARN_INTERVAL records: each attempt walks
+ * the record and may compile a shape (~50 µs), and a stream no shape can stand for (Kong's arrays
+ * of objects) would otherwise pay the walk on every line.
+ */
+const FREE_ATTEMPTS = 64;
 const LEARN_INTERVAL = 10_000;
 
 /** A JSON object's keys in order; a nested object's own Structure stands in place of its types. */
@@ -54,8 +58,8 @@ interface Shape {
 export class JsonShapes {
   private readonly shapes: Shape[] = [];
   private records = 0;
-  private learned = 0;
-  private lastLearned = 0;
+  private attempts = 0;
+  private lastAttempt = 0;
 
   /** The object `text` decodes to when it has a known shape, else null (then use JSON.parse). */
   decode(text: string): JsonObject | null {
@@ -82,7 +86,9 @@ export class JsonShapes {
   learn(text: string, value: JsonObject): void {
     // A line with escapes cannot be matched by the shape it would teach; the next line without them will teach it.
     if (text.indexOf('\\') >= 0) return;
-    if (this.learned >= FREE_LEARNS && this.records - this.lastLearned < LEARN_INTERVAL) return;
+    if (this.attempts >= FREE_ATTEMPTS && this.records - this.lastAttempt < LEARN_INTERVAL) return;
+    this.attempts++;
+    this.lastAttempt = this.records;
     const types: number[] = [];
     const structure = structureOf(value, types, 0);
     if (structure === null || types.length > MAX_VALUES) return;
@@ -98,8 +104,6 @@ export class JsonShapes {
       // Same keys and types: the line missed for its escapes or spacing, which no shape takes.
       if (!widened) return;
     }
-    this.learned++;
-    this.lastLearned = this.records;
     const shape = compile(structure, signature, types);
     // The shape must give back exactly what JSON.parse gave for the line it was learned from:
     // a key that JSON writes escaped, a duplicate key or an integer key (JSON.parse lists those
