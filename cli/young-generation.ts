@@ -4,6 +4,7 @@
 // the flag at run time changes nothing, measured), so these commands run in a child node
 // started with a larger one, unless the user's own flags already size it.
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 
 /** Semi-space for analyze, MB: ~7-13% more events/s than Node 20's 16 MB (BENCHMARKS.md). */
 export const ANALYZE_SEMI_SPACE_MB = 64;
@@ -26,13 +27,14 @@ export function runWithYoungGeneration(script: string, argv: readonly string[]):
     env: { ...process.env, TOKENWATCH_RESPAWNED: '1' },
   });
   // Ctrl-C reaches the child through the terminal's process group; a signal sent to this
-  // process alone is passed on, so the child still stops its store cleanly.
+  // process alone is passed on, so the child never outlives it.
   const forward = (signal: NodeJS.Signals): void => {
     child.kill(signal);
   };
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, forward);
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('exit', (code, signal) => resolve(code ?? (signal === 'SIGINT' ? 130 : 1)));
+    // A child ended by a signal exits as a shell reports it: 128 + the signal's number.
+    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)));
   });
 }
