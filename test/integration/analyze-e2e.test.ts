@@ -59,3 +59,24 @@ describe.each(['kong', 'mixed'])('analyze over generated %s traffic', (format) =
     expect(result.stderr).toMatch(/events analysed, \d+ findings/);
   });
 });
+
+describe('analyze from stdin', () => {
+  it('reads gateway logs from `--logs -` in the node child it runs in, with the findings the file gives', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tw-e2e-stdin-'));
+    const gen = runCli(['gen', '--out-dir', dir, '--format', 'nginx', '--minutes', '10', '--seed', '3'], { env });
+    expect(gen.code, gen.stderr).toBe(0);
+    const rest = ['--token-events', join(dir, 'token-events.jsonl'), '--no-store'];
+    const fromFile = runCli(['analyze', '--logs', join(dir, 'access.log'), ...rest], { env });
+    const fromStdin = runCli(['analyze', '--logs', '-', ...rest], { env, input: readFileSync(join(dir, 'access.log')) });
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect(fromStdin.code, fromStdin.stderr).toBe(0);
+    const outline = (stdout: string): string[] =>
+      stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => findingSchema.parse(JSON.parse(l)))
+        .map((f) => `${f.id} ${f.kind} ${f.severity} ${f.action} ${f.summary}`);
+    expect(outline(fromStdin.stdout).length).toBeGreaterThan(0);
+    expect(outline(fromStdin.stdout)).toEqual(outline(fromFile.stdout));
+  });
+});
