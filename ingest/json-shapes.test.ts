@@ -137,4 +137,20 @@ describe('JsonShapes', () => {
     decode(shapes, late);
     expect(shapes.decode(late)).toBeNull();
   });
+
+  it('pauses when lines cycle through more key sets than its regexes match, and tries again later', () => {
+    const shapes = new JsonShapes();
+    const line = (i: number): string => `{"a":"${'x'.repeat(200)}","n":${i},"k${i % 12}":1}`;
+    // Twelve key sets sharing a long prefix: most lines fail several regexes before a hit, if any.
+    let lastShaped = '';
+    for (let i = 0; i < 5000; i++) if (decode(shapes, line(i)).shaped) lastShaped = line(i);
+    // A line its shape decoded before now goes to JSON.parse: decoding is paused.
+    expect(lastShaped).not.toBe('');
+    expect(shapes.decode(lastShaped)).toBeNull();
+    // A stream of one key set (over a window and the first pause) takes the fast path again.
+    const steady = (i: number): string => `{"a":"y","n":${i},"k0":1}`;
+    let shaped = 0;
+    for (let i = 0; i < 80_000; i++) if (decode(shapes, steady(i)).shaped) shaped++;
+    expect(shaped).toBeGreaterThan(5000);
+  });
 });

@@ -37,6 +37,16 @@ const MAX_DEPTH = 8;
  */
 const FREE_ATTEMPTS = 64;
 const LEARN_INTERVAL = 10_000;
+/**
+ * Lines of a stream whose records cycle through key sets that share a long prefix (Traefik logs a
+ * header field only when the request had the header) fail one shape's regex after another, each
+ * near the end of the line: worse than JSON.parse alone. A failed regex costs about what a hit
+ * saves, so when a window of lines ran more failed regexes than it matched, decoding pauses, then
+ * tries again; each pause in a row lasts twice the one before, up to MAX_PAUSE records.
+ */
+const WINDOW = 4096;
+const FIRST_PAUSE = 65_536;
+const MAX_PAUSE = 4_194_304;
 
 /** A JSON object's keys in order; a nested object's own Structure stands in place of its types. */
 interface Structure {
@@ -60,21 +70,43 @@ export class JsonShapes {
   private records = 0;
   private attempts = 0;
   private lastAttempt = 0;
+  private windowed = 0;
+  private hits = 0;
+  private failed = 0;
+  private pausedUntil = 0;
+  private pause = FIRST_PAUSE;
 
   /** The object `text` decodes to when it has a known shape, else null (then use JSON.parse). */
   decode(text: string): JsonObject | null {
     this.records++;
     const shapes = this.shapes;
-    if (shapes.length === 0) return null;
+    if (shapes.length === 0 || this.records < this.pausedUntil) return null;
+    if (++this.windowed === WINDOW) {
+      if (this.failed > this.hits) {
+        this.pausedUntil = this.records + this.pause;
+        this.pause = Math.min(this.pause * 2, MAX_PAUSE);
+      } else this.pause = FIRST_PAUSE;
+      this.windowed = 0;
+      this.hits = 0;
+      this.failed = 0;
+    }
     const m = shapes[0]!.pattern.exec(text);
-    if (m !== null) return shapes[0]!.build(m);
+    if (m !== null) {
+      this.hits++;
+      return shapes[0]!.build(m);
+    }
+    this.failed++;
     // A backslash only ever stands in a string, as an escape, which no shape matches: spare the
     // other shapes' regexes the line.
     if (shapes.length === 1 || text.indexOf('\\') >= 0) return null;
     for (let i = 1; i < shapes.length; i++) {
       const shape = shapes[i]!;
       const other = shape.pattern.exec(text);
-      if (other === null) continue;
+      if (other === null) {
+        this.failed++;
+        continue;
+      }
+      this.hits++;
       shapes.splice(i, 1);
       shapes.unshift(shape);
       return shape.build(other);
@@ -85,7 +117,7 @@ export class JsonShapes {
   /** Learns from a line decode() missed and JSON.parse decoded to `value`: a new shape, or new types at a known one. */
   learn(text: string, value: JsonObject): void {
     // A line with escapes cannot be matched by the shape it would teach; the next line without them will teach it.
-    if (text.indexOf('\\') >= 0) return;
+    if (text.indexOf('\\') >= 0 || this.records < this.pausedUntil) return;
     if (this.attempts >= FREE_ATTEMPTS && this.records - this.lastAttempt < LEARN_INTERVAL) return;
     this.attempts++;
     this.lastAttempt = this.records;
