@@ -62,9 +62,11 @@ interface Shape {
   types: number[];
   pattern: RegExp;
   build: (m: RegExpExecArray) => JsonObject;
+  /** Lines it matched, for its place in the order shapes are tried. */
+  matched: number;
 }
 
-/** Learned shapes of one stream's JSON lines, most recently matched first. */
+/** Learned shapes of one stream's JSON lines, the most often matched first. */
 export class JsonShapes {
   private readonly shapes: Shape[] = [];
   private records = 0;
@@ -90,10 +92,12 @@ export class JsonShapes {
       this.hits = 0;
       this.failed = 0;
     }
-    const m = shapes[0]!.pattern.exec(text);
+    const first = shapes[0]!;
+    const m = first.pattern.exec(text);
     if (m !== null) {
       this.hits++;
-      return shapes[0]!.build(m);
+      first.matched++;
+      return first.build(m);
     }
     this.failed++;
     // A backslash only ever stands in a string, as an escape, which no shape matches: spare the
@@ -107,8 +111,13 @@ export class JsonShapes {
         continue;
       }
       this.hits++;
-      shapes.splice(i, 1);
-      shapes.unshift(shape);
+      // A shape moves up past each one it has matched more lines than: lines of a rarer key set
+      // then fail the common shape's regex once, and the common lines never fail the rare one's.
+      shape.matched++;
+      if (shape.matched > shapes[i - 1]!.matched) {
+        shapes[i] = shapes[i - 1]!;
+        shapes[i - 1] = shape;
+      }
       return shape.build(other);
     }
     return null;
@@ -142,9 +151,14 @@ export class JsonShapes {
     // first) fails here and leaves the line to JSON.parse.
     const m = shape.pattern.exec(text);
     if (m === null || !sameValue(shape.build(m), value)) return;
-    if (known >= 0) this.shapes.splice(known, 1);
+    if (known >= 0) shape.matched = this.shapes.splice(known, 1)[0]!.matched;
     this.shapes.unshift(shape);
-    if (this.shapes.length > MAX_SHAPES) this.shapes.pop();
+    if (this.shapes.length > MAX_SHAPES) {
+      // The new shape displaces the one that matched fewest lines.
+      let least = 1;
+      for (let i = 2; i < this.shapes.length; i++) if (this.shapes[i]!.matched < this.shapes[least]!.matched) least = i;
+      this.shapes.splice(least, 1);
+    }
   }
 }
 
@@ -240,7 +254,7 @@ function compile(structure: Structure, signature: string, types: number[]): Shap
   // written per key costs a lookup each. Only keys reach the generated code, each as a JSON
   // string literal (which JavaScript reads back as the same string); values stay in `m`.
   const build = new Function('m', `return ${literal};`) as (m: RegExpExecArray) => JsonObject;
-  return { signature, types, pattern: new RegExp(`^${pattern}$`), build };
+  return { signature, types, pattern: new RegExp(`^${pattern}$`), build, matched: 0 };
 }
 
 const escapeRegExp = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
