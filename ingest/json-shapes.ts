@@ -92,21 +92,13 @@ export class JsonShapes {
       this.hits = 0;
       this.failed = 0;
     }
-    const first = shapes[0]!;
-    const m = first.pattern.exec(text);
-    if (m !== null) {
-      this.hits++;
-      first.matched++;
-      return first.build(m);
-    }
-    this.failed++;
-    // A backslash only ever stands in a string, as an escape, which no shape matches: spare the
-    // other shapes' regexes the line.
-    if (shapes.length === 1 || text.indexOf('\\') >= 0) return null;
-    for (let i = 1; i < shapes.length; i++) {
+    for (let i = 0; i < shapes.length; i++) {
+      // A backslash only ever stands in a string, as an escape, which no shape matches: once the
+      // most matched shape failed, spare the others' regexes the line.
+      if (i === 1 && text.indexOf('\\') >= 0) return null;
       const shape = shapes[i]!;
-      const other = shape.pattern.exec(text);
-      if (other === null) {
+      const m = shape.pattern.exec(text);
+      if (m === null) {
         this.failed++;
         continue;
       }
@@ -114,11 +106,11 @@ export class JsonShapes {
       // A shape moves up past each one it has matched more lines than: lines of a rarer key set
       // then fail the common shape's regex once, and the common lines never fail the rare one's.
       shape.matched++;
-      if (shape.matched > shapes[i - 1]!.matched) {
+      if (i > 0 && shape.matched > shapes[i - 1]!.matched) {
         shapes[i] = shapes[i - 1]!;
         shapes[i - 1] = shape;
       }
-      return shape.build(other);
+      return shape.build(m);
     }
     return null;
   }

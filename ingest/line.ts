@@ -16,7 +16,7 @@ export const MAX_JSON_DEPTH = 64;
 
 /**
  * Splits one line into records. `truncated` marks a line cut at the reader's length cap. `shapes`
- * decodes the stream's recurring flat objects and learns from the lines it misses.
+ * decodes the stream's recurring JSON shapes and learns from the lines it misses.
  */
 export function lineRecords(bytes: Buffer, truncated: boolean, maxLineBytes: number, shapes: JsonShapes | null = null): LineRecords {
   if (truncated) {

@@ -94,7 +94,7 @@ class Recurring {
     return flatCopy(clip(v));
   }
 
-  /** The kept copy of `v`, or null when `v` is not kept (then add it with keep()). */
+  /** The kept copy of `v`, or null when `v` is not kept. */
   peek(v: string): string | null {
     return this.hit(v) ? this.found : null;
   }
@@ -129,8 +129,8 @@ class Recurring {
     return false;
   }
 
-  /** Keeps `v`, which peek() just missed. */
-  keep(v: string): string {
+  /** Keeps `v`, which hit() just missed. */
+  private keep(v: string): string {
     // Kept as a flat copy: a value cut from a larger string (a header in Tyk's decoded raw
     // request, a field of a log line) would otherwise keep all of it, token included, alive
     // for as long as it stays in the cache; and V8 compares flat strings several times faster.
@@ -276,7 +276,7 @@ export class Normalizer {
       if (kept !== null) return kept;
       const ip = bareIp(peer);
       // Identity: bareIp returns the address itself when it has no port or brackets to strip.
-      if (ip === peer && safe(ip)) return this.peers.keep(ip);
+      if (ip === peer && safe(ip)) return this.peers.own(ip);
       return this.recurring.get(ip);
     }
     return this.recurring.get(clientIp(peer, forwarded, this.trusted));
