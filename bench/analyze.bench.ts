@@ -14,7 +14,7 @@ import { Analyzer, analyzerConfigSchema } from '../detectors/analyzer.js';
 import type { AccessEvent, TokenEvent } from '../ingest/model.js';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { timeBest, type BenchRow } from './timing.js';
+import { timePaired, type BenchRow } from './timing.js';
 import { floorName, floorPass } from './floors.js';
 
 const MAX_LINE = 1024 * 1024;
@@ -49,9 +49,8 @@ export function analyzeBench(minutes: number, formats: Array<[string, string]>):
       if (analyzer.findings().length === 0) throw new Error('analyze bench: no findings, the scenario did not run');
       return n + t;
     };
-    const a = timeBest(run, 3);
-    const b = timeBest(() => floorPass(all), 3);
-    rows.push({ name: `analyze ${format}/${variant}`, records: all.length, perSecond: all.length / a, floorName: floorName(lines), floorPerSecond: all.length / b });
+    const t = timePaired(run, () => floorPass(all), 5);
+    rows.push({ name: `analyze ${format}/${variant}`, records: all.length, perSecond: all.length / t.seconds, floorName: floorName(lines), floorPerSecond: all.length / t.floorSeconds, ratio: t.ratio });
   }
   return rows;
 }

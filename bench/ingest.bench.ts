@@ -9,7 +9,7 @@ import { Metrics } from '../common/metrics.js';
 import { generateTraffic } from '../ingest/generator/traffic.js';
 import { GATEWAY_RENDERERS } from '../ingest/generator/formats/index.js';
 import { MemoryDlq } from '../ingest/dlq.js';
-import { timeBest, type BenchRow } from './timing.js';
+import { timePaired, type BenchRow } from './timing.js';
 import { floorName, floorPass } from './floors.js';
 
 const MAX_LINE = 1024 * 1024;
@@ -30,14 +30,14 @@ export function ingestBench(records: number): BenchRow[] {
         if (n !== lines.length) throw new Error(`${renderer.format}/${variant}: ${lines.length - n} records rejected`);
         return n;
       };
-      const a = timeBest(ingest);
-      const b = timeBest(() => floorPass(lines));
+      const t = timePaired(ingest, () => floorPass(lines));
       rows.push({
         name: `ingest ${renderer.format}/${variant}`,
         records: lines.length,
-        perSecond: lines.length / a,
+        perSecond: lines.length / t.seconds,
         floorName: floorName(lines),
-        floorPerSecond: lines.length / b,
+        floorPerSecond: lines.length / t.floorSeconds,
+        ratio: t.ratio,
       });
     }
   }
