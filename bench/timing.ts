@@ -1,5 +1,7 @@
-// Shared timing for benchmarks: best of several rounds after a warm-up, since on a
-// shared 2-core machine the minimum is the figure least disturbed by other work.
+// Shared timing for benchmarks: a figure and its floor timed in turn after a warm-up; rates
+// are the best rounds (least disturbed by other work on a shared 2-core machine), the ratio
+// the median of the per-round ratios.
+import { median } from 'simple-statistics';
 
 export interface BenchRow {
   name: string;
@@ -47,10 +49,7 @@ export function timePaired(fn: () => unknown, floor: () => unknown, rounds = 5):
     bestFloor = Math.min(bestFloor, b);
     ratios.push(b / a);
   }
-  ratios.sort((x, y) => x - y);
-  const mid = ratios.length >> 1;
-  const ratio = ratios.length % 2 === 1 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
-  return { seconds: best, floorSeconds: bestFloor, ratio };
+  return { seconds: best, floorSeconds: bestFloor, ratio: median(ratios) };
 }
 
 /** A markdown table of rows with the ratio to their floor. */
