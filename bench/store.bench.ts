@@ -22,7 +22,7 @@ import { MemoryDlq } from '../ingest/dlq.js';
 import { Analyzer, analyzerConfigSchema } from '../detectors/analyzer.js';
 import type { AccessEvent, TokenEvent } from '../ingest/model.js';
 import { connectionConfigSchema, openStore, type ClickHouseStore } from '../sinks/clickhouse/connection.js';
-import { migrate } from '../sinks/clickhouse/migrate.js';
+import { migrate, migrateConfigSchema } from '../sinks/clickhouse/migrate.js';
 import { AnalysisSink, analysisSinkConfigSchema } from '../sinks/clickhouse/analysis-sink.js';
 import { clickhouseInsert, createClickHouseWriter, writerConfigSchema } from '../sinks/clickhouse/writer.js';
 import { EVENTS, eventRow, type EventRow } from '../sinks/clickhouse/rows.js';
@@ -51,7 +51,7 @@ export async function storeBench(minutes: number, format: string, variant: strin
   const ctx: ComponentContext = { logger: createLogger({ level: 'silent' }), metrics: new Metrics(), clock: systemClock };
   const store = await openStore(connectionConfigSchema.parse({ store: dir }), ctx);
   try {
-    await migrate(store.client, { retentionDays: 7 }, ctx);
+    await migrate(store.client, migrateConfigSchema.parse({}), ctx);
     let round = 0;
     const run = async (withStore: boolean): Promise<number> => {
       round++;

@@ -1,7 +1,8 @@
 // Applies the numbered migrations of sql/ (NNN_name.sql) in order and records each in
 // schema_migrations with its checksum. Every statement is CREATE ... IF NOT EXISTS, so a
 // re-run, or two workers migrating at once, is a no-op; a shipped migration whose text
-// changed is refused. Then sets the raw-event retention (TTL) to the configured days.
+// changed is refused. Then sets the retention (TTL) of the raw events and of the per-minute
+// aggregates to the configured days.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -15,6 +16,8 @@ export const migrateConfigSchema = z
   .object({
     /** Days gateway and IdP events are kept after ingestion (TTL of `events` and `token_events`). Default 7. */
     retentionDays: z.number().int().min(1).max(3650).default(7),
+    /** Days a per-minute aggregate row is kept after it was last written (`auth_minutely`, `token_minutely`). Default 90. */
+    aggregateRetentionDays: z.number().int().min(1).max(3650).default(90),
   })
   .strict();
 export type MigrateConfig = z.output<typeof migrateConfigSchema>;
@@ -37,8 +40,16 @@ export interface MigrateResult {
 }
 
 const FILE = /^(\d{3})_[a-z0-9_]+\.sql$/;
-/** Tables whose TTL follows `retentionDays`; the interval is the only part migrate rewrites. */
-const RAW_TABLES = ['events', 'token_events'] as const;
+/** Tables whose TTL follows a retention setting, and the column it counts from; the interval is the only part migrate rewrites. */
+const RETENTION: ReadonlyArray<{ table: string; column: string; days: keyof MigrateConfig }> = [
+  { table: 'events', column: 'ingested_at', days: 'retentionDays' },
+  { table: 'token_events', column: 'ingested_at', days: 'retentionDays' },
+  { table: 'auth_minutely', column: 'written_at', days: 'aggregateRetentionDays' },
+  { table: 'token_minutely', column: 'written_at', days: 'aggregateRetentionDays' },
+];
+
+/** The setting a table's retention follows. */
+export const retentionSetting = (table: string): keyof MigrateConfig | undefined => RETENTION.find((r) => r.table === table)?.days;
 
 /** The package's sql/ directory, from the source tree (tests) or from dist/ (installed). */
 export function sqlDirectory(): string {
@@ -106,20 +117,22 @@ export async function migrate(
   }
 
   const retentionChanged: string[] = [];
-  for (const table of RAW_TABLES) {
-    if ((await ttlDays(client, table)) === config.retentionDays) continue;
-    await client.command({ query: `ALTER TABLE ${table} MODIFY TTL ingested_at + INTERVAL ${config.retentionDays} DAY` });
+  for (const { table, column, days } of RETENTION) {
+    if ((await ttlDays(client, table, column)) === config[days]) continue;
+    await client.command({ query: `ALTER TABLE ${table} MODIFY TTL ${column} + INTERVAL ${config[days]} DAY` });
     retentionChanged.push(table);
   }
-  if (applied.length > 0 || retentionChanged.length > 0) ctx.logger.info({ applied, retentionChanged, retentionDays: config.retentionDays }, 'clickhouse schema migrated');
+  if (applied.length > 0 || retentionChanged.length > 0) {
+    ctx.logger.info({ applied, retentionChanged, retentionDays: config.retentionDays, aggregateRetentionDays: config.aggregateRetentionDays }, 'clickhouse schema migrated');
+  }
   return { applied, retentionChanged };
 }
 
-/** The retention of a raw table in days, as its TTL clause says; null when it has none. */
-async function ttlDays(client: ClickHouseClient, table: string): Promise<number | null> {
+/** The retention of a table in days, as its TTL clause on `column` says; null when it has none. */
+async function ttlDays(client: ClickHouseClient, table: string, column: string): Promise<number | null> {
   const rs = await client.query({ query: `SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = '${table}'`, format: 'JSONEachRow' });
   const [row] = await rs.json<{ engine_full: string }>();
   // ClickHouse normalises `INTERVAL 7 DAY` to `toIntervalDay(7)` in engine_full.
-  const m = row === undefined ? null : /TTL ingested_at \+ toIntervalDay\((\d+)\)/.exec(row.engine_full);
+  const m = row === undefined ? null : new RegExp(`TTL ${column} \\+ toIntervalDay\\((\\d+)\\)`).exec(row.engine_full);
   return m === null ? null : Number(m[1]);
 }

@@ -22,6 +22,9 @@ import { loadMigrations, migrate, sqlDirectory, type MigrateResult } from './mig
 import { clickhouseInsert, createClickHouseWriter, type BatchReport, type InsertFn } from './writer.js';
 import { EVENTS, FINDINGS, TOKEN_EVENTS, TOKEN_LIFECYCLES, eventRow, findingRow, isFalseExpiry, lifecycleRow, tokenEventRow, type TableSpec, type TokenLifecycle } from './rows.js';
 
+/** The default retention settings (migrate.ts). */
+const RETAIN = { retentionDays: 7, aggregateRetentionDays: 90 };
+
 const ctx = (): ComponentContext => ({ logger: createLogger({ level: 'silent' }), metrics: new Metrics(), clock: systemClock });
 
 async function select<T = Record<string, unknown>>(client: ClickHouseClient, sql: string): Promise<T[]> {
@@ -74,7 +77,7 @@ function suite(name: string, open: () => Promise<{ store: ClickHouseStore; dispo
     beforeAll(async () => {
       ({ store, dispose } = await open());
       client = store.client;
-      fresh = await migrate(client, { retentionDays: 7 }, ctx());
+      fresh = await migrate(client, RETAIN, ctx());
     });
     afterAll(async () => {
       await store?.close();
@@ -84,7 +87,7 @@ function suite(name: string, open: () => Promise<{ store: ClickHouseStore; dispo
     it('applies every migration on a fresh store, records each, and a re-run changes nothing', async () => {
       const names = loadMigrations().map((m) => m.name);
       expect(fresh.applied).toEqual(names);
-      const again = await migrate(client, { retentionDays: 7 }, ctx());
+      const again = await migrate(client, RETAIN, ctx());
       expect(again).toEqual({ applied: [], retentionChanged: [] });
       const recorded = await select<{ name: string }>(client, 'SELECT name FROM schema_migrations FINAL ORDER BY version');
       expect(recorded.map((r) => r.name)).toEqual(names);
@@ -98,19 +101,41 @@ function suite(name: string, open: () => Promise<{ store: ClickHouseStore; dispo
       const dir = mkdtempSync(join(tmpdir(), 'tw-sql-'));
       for (const f of readdirSync(sqlDirectory()).filter((n) => n.endsWith('.sql'))) copyFileSync(join(sqlDirectory(), f), join(dir, f));
       writeFileSync(join(dir, '006_findings.sql'), '-- edited\nCREATE TABLE IF NOT EXISTS findings (id String) ENGINE = MergeTree ORDER BY id;\n');
-      await expect(migrate(client, { retentionDays: 7 }, ctx(), loadMigrations(dir))).rejects.toMatchObject({
+      await expect(migrate(client, RETAIN, ctx(), loadMigrations(dir))).rejects.toMatchObject({
         code: 'TW_ERR_CLICKHOUSE_MIGRATION_CHANGED',
         message: expect.stringContaining('006_findings.sql was applied with a different text'),
       });
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it('sets the raw-event retention to the configured days, once', async () => {
-      expect((await migrate(client, { retentionDays: 14 }, ctx())).retentionChanged).toEqual(['events', 'token_events']);
-      expect((await migrate(client, { retentionDays: 14 }, ctx())).retentionChanged).toEqual([]);
-      const [events] = await select<{ engine_full: string }>(client, "SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = 'events'");
-      expect(events!.engine_full).toContain('TTL ingested_at + toIntervalDay(14)');
-      expect((await migrate(client, { retentionDays: 7 }, ctx())).retentionChanged).toEqual(['events', 'token_events']);
+    it('sets the raw-event and the aggregate retention to the configured days, once', async () => {
+      const engine = async (table: string): Promise<string> =>
+        (await select<{ engine_full: string }>(client, `SELECT engine_full FROM system.tables WHERE database = currentDatabase() AND name = '${table}'`))[0]!.engine_full;
+      expect(await engine('auth_minutely')).toContain('TTL written_at + toIntervalDay(90)');
+      expect((await migrate(client, { ...RETAIN, retentionDays: 14 }, ctx())).retentionChanged).toEqual(['events', 'token_events']);
+      expect((await migrate(client, { ...RETAIN, retentionDays: 14 }, ctx())).retentionChanged).toEqual([]);
+      expect(await engine('events')).toContain('TTL ingested_at + toIntervalDay(14)');
+      expect((await migrate(client, { retentionDays: 14, aggregateRetentionDays: 400 }, ctx())).retentionChanged).toEqual(['auth_minutely', 'token_minutely']);
+      expect(await engine('auth_minutely')).toContain('TTL written_at + toIntervalDay(400)');
+      expect(await engine('token_minutely')).toContain('TTL written_at + toIntervalDay(400)');
+      expect((await migrate(client, RETAIN, ctx())).retentionChanged).toEqual(['events', 'token_events', 'auth_minutely', 'token_minutely']);
+    });
+
+    it('expires an aggregate minute by when it was last written, not by its event time', async () => {
+      // Requests of a year ago, analysed now: their minutes are far older than the retention, and must stay.
+      const traffic = canaryTraffic('retention-svc', -365 * 86_400);
+      await writeAll(client, EVENTS, traffic.map((e, i) => eventRow(e, { source: 'retention.log', offset: i })), { maxBatchRows: 300 });
+      // A minute last written longer ago than the retention, as the view leaves it.
+      await client.command({
+        query: `INSERT INTO auth_minutely (minute, service, version, track, route, status_class, auth_error, requests, failures, false_expiries, written_at)
+                VALUES (toDateTime('2026-01-01 00:00:00', 'UTC'), 'retention-svc', 'v0', 'stable', '', '2xx', '', 7, 0, 0, now() - INTERVAL 91 DAY)`,
+      });
+      const rows = async (): Promise<Record<string, unknown>[]> =>
+        select(client, "SELECT version, sum(requests) AS n, max(written_at) > now() - INTERVAL 1 HOUR AS recent FROM auth_minutely WHERE service = 'retention-svc' GROUP BY version ORDER BY version");
+      expect((await rows()).map((r) => r.version)).toEqual(['v0', 'v2']);
+      // TTL deletes at merge time; FINAL forces the merge the engine would run in the background.
+      await client.command({ query: 'OPTIMIZE TABLE auth_minutely FINAL' });
+      expect((await rows()).map((r) => [r.version, Number(r.n), Number(r.recent)])).toEqual([['v2', traffic.length, 1]]);
     });
 
     it('counts a replayed batch of requests once, in events and in the auth_minutely aggregates', async () => {

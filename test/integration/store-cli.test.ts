@@ -15,10 +15,16 @@ describe('store commands', () => {
     const store = join(mkdtempSync(join(tmpdir(), 'tw-migrate-')), 'store');
     const first = runCli(['migrate', '--store', store], { env });
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).toMatch(/applied 000_schema_migrations\.sql, 001_events\.sql, .*006_findings\.sql/);
+    expect(first.stdout).toMatch(/applied 000_schema_migrations\.sql, 001_events\.sql, .*006_findings\.sql, 007_aggregate_retention\.sql/);
     const again = runCli(['migrate', '--store', store, '--retention-days', '14'], { env });
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toContain('schema already up to date; retention of events, token_events set to 14 days');
+    expect(again.stdout).toContain('schema already up to date; retention of events, token_events set to 14 days\n');
+    const aggregates = runCli(['migrate', '--store', store, '--retention-days', '14', '--aggregate-retention-days', '365'], { env });
+    expect(aggregates.code, aggregates.stderr).toBe(0);
+    expect(aggregates.stdout).toContain('schema already up to date; retention of auth_minutely, token_minutely set to 365 days\n');
+    const refused = runCli(['migrate', '--store', store, '--aggregate-retention-days', '0'], { env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('aggregateRetentionDays');
   });
 
   it('report explains a missing store and an empty one instead of failing with a stack', () => {
