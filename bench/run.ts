@@ -6,6 +6,7 @@ import { table } from './timing.js';
 import { lifecycleMemoryBench } from './lifecycle-memory.bench.js';
 import { analyzeBenchIsolated } from './analyze.bench.js';
 import { storeBench } from './store.bench.js';
+import { revocationBench } from './revocation.bench.js';
 
 // `npm run bench` starts node with the young generation analyze runs with (cli/young-generation.ts).
 const semiSpace = process.execArgv.find((a) => a.startsWith('--max-semi-space-size')) ?? 'default semi-space';
@@ -40,3 +41,6 @@ console.log(`write amplification: ${stored.insertedRows.toLocaleString('en-US')}
 
 const memory = lifecycleMemoryBench(Number(process.env.BENCH_TOKENS ?? 1_000_000));
 console.log(`\nlifecycle store: ${memory.tracked.toLocaleString('en-US')} live tokens, ${Math.round(memory.bytesPerToken)} bytes of heap + buffers per tracked token (target <= 256)`);
+
+const revocation = revocationBench(Number(process.env.BENCH_TOKENS ?? 1_000_000), 10_000);
+console.log(`store lifecycle tracker: ${revocation.microsPerLogout.toFixed(1)} µs per session logout with ${revocation.tokens.toLocaleString('en-US')} tokens tracked`);

@@ -58,6 +58,38 @@ describe('LifecycleTracker', () => {
     expect(second.find((r) => r.key === 'c')?.state).toBe('active');
   });
 
+  it('marks the tokens of a revoked refresh family and of a subject logged out everywhere, and no others', () => {
+    const { ticks } = run([
+      idp(0, 'issued', { tokenId: 'a', refreshTokenId: 'rt-1', subject: 'alice', exp: T0 + 600_000 }),
+      idp(1, 'refreshed', { tokenId: 'b', parentRefreshTokenId: 'rt-1', refreshTokenId: 'rt-2', subject: 'alice', exp: T0 + 600_000 }),
+      idp(2, 'issued', { tokenId: 'c', refreshTokenId: 'rt-9', subject: 'bob', exp: T0 + 600_000 }),
+      access(3, 'd', {}, { sub: 'carol', exp: T0 + 600_000 }),
+      access(4, 'e', {}, { sub: 'dave', exp: T0 + 600_000 }),
+      idp(70, 'revoked', { refreshTokenId: 'rt-2' }),
+      idp(71, 'logout', { subject: 'carol' }),
+    ]);
+    const second = ticks.flat().filter((r) => r.updatedAt > T0 + 60_000);
+    expect(second.map((r) => [r.key, r.state, r.revokedBy]).sort()).toEqual([
+      ['a', 'revoked', 'family'],
+      ['b', 'revoked', 'family'],
+      ['d', 'revoked', 'subject'],
+    ]);
+  });
+
+  it('does not mark the token that took an evicted token’s slot when the evicted one’s session is revoked', () => {
+    const { ticks, final } = run(
+      [
+        access(0, 'x', {}, { sid: 's-1', exp: T0 + 5_000 }),
+        access(30, 'y', {}, { sid: 's-2', exp: T0 + 900_000 }),
+        access(31, 'z', {}, { sid: 's-1', exp: T0 + 900_000 }),
+        idp(70, 'logout', { sessionId: 's-1' }),
+      ],
+      { lifecycle: { evictionGraceMs: 0 } },
+    );
+    const rows = [...ticks.flat(), ...final].filter((r) => r.updatedAt > T0 + 60_000);
+    expect(rows.map((r) => [r.key, r.state])).toEqual([['z', 'revoked']]);
+  });
+
   it('writes a final row when time alone expired a token, and none for unchanged tokens', () => {
     // a's row is cut at minute 1 as issued; it expires at 150 s with no event of its own.
     const { ticks, final } = run([idp(0, 'issued', { tokenId: 'a', exp: T0 + 150_000 }), access(170, 'b')]);

@@ -3,8 +3,9 @@
 // row needs (key, jti, tokenFp, subject, client id): only when a store is written, at the
 // cost of those strings per tracked token. A slot changed by an event is marked dirty and
 // its row is cut at the next minute tick, at eviction, or at the end; a revocation of a
-// session, refresh family or subject marks every token it covers. A slot's generation
-// guards against writing a recycled slot under an evicted token's key.
+// session, refresh family or subject marks every token it covers, found through an index
+// of the tracked slots by session, family and subject. A slot's generation guards against
+// writing a recycled slot under an evicted token's key.
 import type { AccessEvent, TokenEvent } from '../../ingest/model.js';
 import { LifecycleStore } from '../../lifecycle/store.js';
 import { SEEN_AT_GATEWAY, SUPERSEDED } from '../../lifecycle/token-table.js';
@@ -21,12 +22,46 @@ interface SlotMeta {
   dirty: boolean;
   /** The state of the last row cut, so a row is cut again when time alone changed it (expiry). */
   written: TokenLifecycle['state'] | null;
+  /** The store's session and family index of the slot when it was last indexed (-1: none), and whether `subject` is. */
+  session: number;
+  family: number;
+  subjectIndexed: boolean;
+}
+
+/** Slots by a group they belong to; a slot leaves its lists when its token is evicted. */
+class SlotLists<K> {
+  private readonly lists = new Map<K, number[]>();
+
+  get(key: K): readonly number[] {
+    return this.lists.get(key) ?? [];
+  }
+
+  add(key: K, slot: number): void {
+    const list = this.lists.get(key);
+    if (list === undefined) this.lists.set(key, [slot]);
+    else list.push(slot);
+  }
+
+  remove(key: K, slot: number): void {
+    const list = this.lists.get(key);
+    if (list === undefined) return;
+    const i = list.indexOf(slot);
+    if (i < 0) return;
+    list[i] = list[list.length - 1]!;
+    list.pop();
+    if (list.length === 0) this.lists.delete(key);
+  }
 }
 
 /** Remembers which tokens changed and cuts their current lifecycle rows. */
 export class LifecycleTracker {
   private readonly meta: Array<SlotMeta | undefined> = [];
   private dirty: number[] = [];
+  // A logout or a family revocation is common next to the tokens tracked: a scan of every slot
+  // per revocation would cost the store's size each time.
+  private readonly bySession = new SlotLists<number>();
+  private readonly byFamily = new SlotLists<number>();
+  private readonly bySubject = new SlotLists<string>();
 
   constructor(private readonly store: LifecycleStore) {}
 
@@ -53,6 +88,8 @@ export class LifecycleTracker {
 
   /** The row of a slot the store is about to evict, if it changed since its last row. */
   evicting(slot: number, now: number): TokenLifecycle | null {
+    const stale = this.meta[slot];
+    if (stale !== undefined) this.unindex(slot, stale);
     const m = this.live(slot);
     this.meta[slot] = undefined;
     if (m === undefined) return null;
@@ -77,7 +114,8 @@ export class LifecycleTracker {
   private access(e: AccessEvent): void {
     const key = LifecycleStore.keyOf(e);
     if (key === null) return;
-    const m = this.touch(key);
+    const slot = this.store.find(key);
+    const m = this.touch(slot, key);
     if (m === undefined) return;
     const c = e.claims;
     m.tokenFp ??= e.tokenFp;
@@ -86,22 +124,24 @@ export class LifecycleTracker {
       m.subject ??= c.sub;
       m.clientId ??= c.clientId;
     }
+    this.index(slot, m);
   }
 
   private token(e: TokenEvent): void {
     if (e.tokenId !== null) {
-      const m = this.touch(e.tokenId);
+      const slot = this.store.find(e.tokenId);
+      const m = this.touch(slot, e.tokenId);
       if (m !== undefined) {
         m.jti ??= e.tokenId;
         m.subject ??= e.subject;
         m.clientId ??= e.clientId;
+        this.index(slot, m);
       }
     }
     if (e.type === 'revoked' || e.type === 'logout' || e.type === 'reuse_detected') this.coveredBy(e);
   }
 
-  // A revocation beyond the token itself changes every token of the session, family or
-  // subject: one pass over the tracked slots' columns, rare next to requests.
+  // A revocation beyond the token itself changes every token of the session, family or subject.
   private coveredBy(e: TokenEvent): void {
     const { sessions, families, refresh } = this.store.state;
     const session = e.sessionId !== null ? (sessions.index.get(e.sessionId) ?? -1) : -1;
@@ -110,24 +150,54 @@ export class LifecycleTracker {
     const subject = e.type === 'logout' && e.sessionId === null ? e.subject : null;
     if (session < 0 && family < 0 && subject === null) return;
     const t = this.store.tokens;
-    for (let slot = 0; slot < this.meta.length; slot++) {
-      const m = this.live(slot);
-      if (m === undefined) continue;
-      if ((session >= 0 && t.session[slot] === session) || (family >= 0 && t.family[slot] === family) || (subject !== null && m.subject === subject)) this.mark(slot, m);
-    }
+    const cover = (slots: readonly number[], covered: (slot: number, m: SlotMeta) => boolean): void => {
+      for (const slot of slots) {
+        const m = this.live(slot);
+        if (m !== undefined && covered(slot, m)) this.mark(slot, m);
+      }
+    };
+    if (session >= 0) cover(this.bySession.get(session), (slot) => t.session[slot] === session);
+    if (family >= 0) cover(this.byFamily.get(family), (slot) => t.family[slot] === family);
+    if (subject !== null) cover(this.bySubject.get(subject), (_slot, m) => m.subject === subject);
   }
 
-  private touch(key: string): SlotMeta | undefined {
-    const slot = this.store.find(key);
+  private touch(slot: number, key: string): SlotMeta | undefined {
     if (slot < 0) return undefined;
     const gen = this.store.tokens.gen[slot]!;
     let m = this.meta[slot];
     if (m === undefined || m.gen !== gen) {
-      m = { gen, key, tokenFp: null, jti: null, subject: null, clientId: null, dirty: false, written: null };
+      if (m !== undefined) this.unindex(slot, m);
+      m = { gen, key, tokenFp: null, jti: null, subject: null, clientId: null, dirty: false, written: null, session: -1, family: -1, subjectIndexed: false };
       this.meta[slot] = m;
     }
     this.mark(slot, m);
     return m;
+  }
+
+  // The store links a token to its session and family once, when the event that names them is
+  // folded in (the one just applied), and the subject is learned the same way.
+  private index(slot: number, m: SlotMeta): void {
+    const t = this.store.tokens;
+    if (m.session !== t.session[slot]) {
+      if (m.session >= 0) this.bySession.remove(m.session, slot);
+      m.session = t.session[slot]!;
+      if (m.session >= 0) this.bySession.add(m.session, slot);
+    }
+    if (m.family !== t.family[slot]) {
+      if (m.family >= 0) this.byFamily.remove(m.family, slot);
+      m.family = t.family[slot]!;
+      if (m.family >= 0) this.byFamily.add(m.family, slot);
+    }
+    if (!m.subjectIndexed && m.subject !== null) {
+      this.bySubject.add(m.subject, slot);
+      m.subjectIndexed = true;
+    }
+  }
+
+  private unindex(slot: number, m: SlotMeta): void {
+    if (m.session >= 0) this.bySession.remove(m.session, slot);
+    if (m.family >= 0) this.byFamily.remove(m.family, slot);
+    if (m.subjectIndexed) this.bySubject.remove(m.subject!, slot);
   }
 
   private mark(slot: number, m: SlotMeta): void {
