@@ -123,7 +123,7 @@ export async function analyzeCommand(argv: string[], ctx: ComponentContext, stdo
 async function openAnalysisStore(dir: string | undefined, config: FileConfig['store'], ctx: ComponentContext): Promise<ClickHouseStore> {
   const store = await openStore(storeConnectionConfig(process.env, dir), ctx);
   try {
-    await migrate(store.client, { retentionDays: config.retentionDays, aggregateRetentionDays: config.aggregateRetentionDays }, ctx);
+    await migrate(store.client, config, ctx);
   } catch (err) {
     await store.close();
     throw err;

@@ -18,12 +18,12 @@ import { findingId, type Finding } from '../../detectors/finding.js';
 import { access, idp, T0 } from '../../test/helpers/events.js';
 import { clickhouseServer, serverAvailable } from '../../test/helpers/clickhouse-server.js';
 import { connectionConfigSchema, openStore, type ClickHouseStore } from './connection.js';
-import { loadMigrations, migrate, sqlDirectory, type MigrateResult } from './migrate.js';
+import { loadMigrations, migrate, migrateConfigSchema, sqlDirectory, type MigrateResult } from './migrate.js';
 import { clickhouseInsert, createClickHouseWriter, type BatchReport, type InsertFn } from './writer.js';
 import { EVENTS, FINDINGS, TOKEN_EVENTS, TOKEN_LIFECYCLES, eventRow, findingRow, isFalseExpiry, lifecycleRow, tokenEventRow, type TableSpec, type TokenLifecycle } from './rows.js';
 
-/** The default retention settings (migrate.ts). */
-const RETAIN = { retentionDays: 7, aggregateRetentionDays: 90 };
+/** The default retention settings. */
+const RETAIN = migrateConfigSchema.parse({});
 
 const ctx = (): ComponentContext => ({ logger: createLogger({ level: 'silent' }), metrics: new Metrics(), clock: systemClock });
 
