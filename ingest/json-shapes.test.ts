@@ -140,10 +140,10 @@ describe('JsonShapes', () => {
     expect(shapes.decode(late)).toBeNull();
   });
 
-  it('pauses when lines cycle through more key sets than its regexes match, and tries again later', () => {
+  it('pauses when lines cycle through more key sets than its shapes match, and tries again later', () => {
     const shapes = new JsonShapes();
     const line = (i: number): string => `{"a":"${'x'.repeat(200)}","n":${i},"k${i % 12}":1}`;
-    // Twelve key sets sharing a long prefix: most lines fail several regexes before a hit, if any.
+    // Twelve key sets sharing a long prefix: most lines fail several shapes before a hit, if any.
     let lastShaped = '';
     for (let i = 0; i < 5000; i++) if (decode(shapes, line(i)).shaped) lastShaped = line(i);
     // A line its shape decoded before now goes to JSON.parse: decoding is paused.

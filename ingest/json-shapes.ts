@@ -2,11 +2,13 @@
 // escape=json, Envoy json_format, AWS $context variables, Traefik, Tyk analytics) writes the
 // same keys in the same order on every line, and values that mostly need no unescaping. A
 // shape, learned from a line JSON.parse decoded, is that key structure (nested objects
-// included) with the JSON types seen at each value: one regex matches a line of the shape and
-// captures each value; one object literal built for the shape turns the captures into the
-// object JSON.parse would have made. Anything else (escapes, whitespace, arrays holding
-// objects, other keys or types) misses and is left to JSON.parse.
+// included) with the JSON types seen at each value: a program for the WebAssembly scanner
+// (json-scan.wat) that matches a line's bytes and finds each value, and one object literal
+// that turns them into the object JSON.parse would have made. Recurring string values come
+// back as one kept string each. Anything else (escapes, whitespace, arrays holding objects,
+// other keys or types) misses and is left to JSON.parse.
 import type { JsonObject } from './fields.js';
+import { createJsonScanner, type JsonScanner } from './json-scan.js';
 
 const STRING = 1;
 const NUMBER = 2;
@@ -14,16 +16,6 @@ const BOOLEAN = 4;
 const NULL = 8;
 /** An array of scalars: captured whole and handed to JSON.parse, which is cheap on so little. */
 const ARRAY = 16;
-
-// JSON (RFC 8259) values as they are written with nothing to unescape. A string holds neither a
-// quote, a backslash nor a control character, so its text between the quotes is its value.
-const STRING_TEXT = String.raw`"[^"\\\u0000-\u001f]*"`;
-const NUMBER_TEXT = String.raw`-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?`;
-const SCALAR_TEXT = `(?:${STRING_TEXT}|${NUMBER_TEXT}|true|false|null)`;
-const STRING_VALUE = String.raw`"([^"\\\u0000-\u001f]*)"`;
-const NUMBER_VALUE = `(${NUMBER_TEXT})`;
-const BOOLEAN_VALUE = '(true|false)';
-const ARRAY_VALUE = String.raw`(\[(?:${SCALAR_TEXT}(?:,${SCALAR_TEXT})*)?\])`;
 
 /** Shapes kept per stream; a stream that mixes formats cycles through a few. */
 const MAX_SHAPES = 8;
@@ -39,9 +31,9 @@ const FREE_ATTEMPTS = 64;
 const LEARN_INTERVAL = 10_000;
 /**
  * Lines of a stream whose records cycle through key sets that share a long prefix (Traefik logs a
- * header field only when the request had the header) fail one shape's regex after another, each
- * near the end of the line: worse than JSON.parse alone. A failed regex costs about what a hit
- * saves, so when a window of lines ran more failed regexes than it matched, decoding pauses, then
+ * header field only when the request had the header) fail one shape's match after another, each
+ * near the end of the line: worse than JSON.parse alone. A failed match costs about what a hit
+ * saves, so when a window of lines ran more failed matches than it matched, decoding pauses, then
  * tries again; each pause in a row lasts twice the one before, up to MAX_PAUSE records.
  */
 const WINDOW = 4096;
@@ -55,16 +47,33 @@ interface Structure {
   objects: Array<Structure | null>;
 }
 
+/** Scalar types that can be interned: string values ask the scanner to look them up. */
+const INTERN = 256;
+/**
+ * Lines a new shape interns every string value for; after them, values that were new on more than
+ * half of those lines (request ids, timestamps) are no longer interned: they would only fill the
+ * table.
+ */
+const PROBATION = 1024;
+
 interface Shape {
   /** Key structure as one string, for finding the shape a line with new types belongs to. */
   signature: string;
   /** Per scalar or array value, in walk order, the JSON types seen there (bits). */
   types: number[];
-  pattern: RegExp;
-  build: (m: RegExpExecArray) => JsonObject;
+  /** The literal text before each value, and the closing one, as UTF-8. */
+  literals: Uint8Array[];
+  /** Per value, its types and INTERN for strings still interned: the program's flags words. */
+  flags: Int32Array;
+  /** Where the shape's program starts in the scanner's memory. */
+  program: number;
+  build: (t: string, o: Int32Array, k: string[]) => JsonObject;
   /** Lines it matched, for its place in the order shapes are tried. */
   matched: number;
+  /** Per value, the matched lines of the probation on which it was interned first. */
+  fresh: Int32Array;
 }
+
 
 /** Learned shapes of one stream's JSON lines, the most often matched first. */
 export class JsonShapes {
@@ -77,12 +86,36 @@ export class JsonShapes {
   private failed = 0;
   private pausedUntil = 0;
   private pause = FIRST_PAUSE;
+  private readonly scan: JsonScanner;
+  private readonly bytes: Uint8Array;
+  private readonly words: Int32Array;
+  /** Per value of the last match: start, end, JSON type and intern id. */
+  private readonly out: Int32Array;
+  private readonly freshAt: number;
+  private readonly lineCap: number;
+  private programEnd: number;
+  /** The kept string of each intern id. */
+  private kept: string[] = [];
 
-  /** The object `text` decodes to when it has a known shape, else null (then use JSON.parse). */
-  decode(text: string): JsonObject | null {
+  constructor() {
+    this.scan = createJsonScanner();
+    const buffer = this.scan.memory.buffer;
+    this.bytes = new Uint8Array(buffer);
+    this.words = new Int32Array(buffer);
+    this.out = new Int32Array(buffer, this.scan.OUT.value, 4 * MAX_VALUES);
+    this.freshAt = (this.scan.FRESH.value) >> 2;
+    this.lineCap = this.scan.LINE_CAP.value;
+    this.programEnd = this.scan.PROGRAMS.value;
+  }
+
+  /**
+   * The object `text` decodes to when it has a known shape, else null (then use JSON.parse).
+   * `bytes` are the line's UTF-8 bytes, `text` their decoding.
+   */
+  decode(text: string, bytes: Uint8Array = Buffer.from(text)): JsonObject | null {
     this.records++;
     const shapes = this.shapes;
-    if (shapes.length === 0 || this.records < this.pausedUntil) return null;
+    if (shapes.length === 0 || this.records < this.pausedUntil || bytes.length >= this.lineCap) return null;
     if (++this.windowed === WINDOW) {
       if (this.failed > this.hits) {
         this.pausedUntil = this.records + this.pause;
@@ -92,33 +125,63 @@ export class JsonShapes {
       this.hits = 0;
       this.failed = 0;
     }
+    this.bytes.set(bytes, 0);
     for (let i = 0; i < shapes.length; i++) {
       // A backslash only ever stands in a string, as an escape, which no shape matches: once the
-      // most matched shape failed, spare the others' regexes the line.
+      // most matched shape failed, spare the others the line.
       if (i === 1 && text.indexOf('\\') >= 0) return null;
       const shape = shapes[i]!;
-      const m = shape.pattern.exec(text);
-      if (m === null) {
+      const r = this.scan.match(shape.program, bytes.length);
+      if (r === 0) {
         this.failed++;
         continue;
       }
       this.hits++;
-      // A shape moves up past each one it has matched more lines than: lines of a rarer key set
-      // then fail the common shape's regex once, and the common lines never fail the rare one's.
       shape.matched++;
+      // A shape moves up past each one it has matched more lines than: lines of a rarer key set
+      // then fail the common shape's match once, and the common lines never fail the rare one's.
       if (i > 0 && shape.matched > shapes[i - 1]!.matched) {
         shapes[i] = shapes[i - 1]!;
         shapes[i - 1] = shape;
       }
-      return shape.build(m);
+      return this.built(shape, r, text, bytes);
     }
     return null;
   }
 
+  /** The object of a line `shape` matched with result `r`. */
+  private built(shape: Shape, r: number, text: string, bytes: Uint8Array): JsonObject {
+    const fresh = (r & 0xffff) - 1;
+    for (let j = 0; j < fresh; j++) {
+      const v = this.words[this.freshAt + j]!;
+      // A flat copy of the value, cut from the bytes: a slice of the line would keep all of it alive.
+      this.kept[this.out[4 * v + 3]!] = Buffer.prototype.toString.call(bytes, 'utf8', this.out[4 * v]!, this.out[4 * v + 1]!);
+      if (shape.matched <= PROBATION) shape.fresh[v]!++;
+    }
+    if (shape.matched === PROBATION) this.endProbation(shape);
+    // The scanner's offsets count bytes; beyond ASCII, the string's count UTF-16 code units.
+    if (bytes.length !== text.length) toUtf16Offsets(bytes, this.out, shape.flags.length);
+    const value = shape.build(text, this.out, this.kept);
+    if (r >= 0x10000) {
+      this.scan.reset();
+      this.kept = [];
+    }
+    return value;
+  }
+
+  /** Stops interning the values of `shape` that were mostly new on the lines of its probation. */
+  private endProbation(shape: Shape): void {
+    for (let v = 0; v < shape.flags.length; v++) {
+      if (shape.fresh[v]! * 2 <= PROBATION) continue;
+      shape.flags[v]! &= ~INTERN;
+      this.words[(shape.program >> 2) + 3 + 3 * v] = shape.flags[v]!;
+    }
+  }
+
   /** Learns from a line decode() missed and JSON.parse decoded to `value`: a new shape, or new types at a known one. */
-  learn(text: string, value: JsonObject): void {
+  learn(text: string, value: JsonObject, bytes: Uint8Array = Buffer.from(text)): void {
     // A line with escapes cannot be matched by the shape it would teach; the next line without them will teach it.
-    if (text.indexOf('\\') >= 0 || this.records < this.pausedUntil) return;
+    if (text.indexOf('\\') >= 0 || this.records < this.pausedUntil || bytes.length >= this.lineCap) return;
     if (this.attempts >= FREE_ATTEMPTS && this.records - this.lastAttempt < LEARN_INTERVAL) return;
     this.attempts++;
     this.lastAttempt = this.records;
@@ -138,12 +201,14 @@ export class JsonShapes {
       if (!widened) return;
     }
     const shape = compile(structure, signature, types);
-    // The shape must give back exactly what JSON.parse gave for the line it was learned from:
-    // a key that JSON writes escaped, a duplicate key or an integer key (JSON.parse lists those
-    // first) fails here and leaves the line to JSON.parse.
-    const m = shape.pattern.exec(text);
-    if (m === null || !sameValue(shape.build(m), value)) return;
     if (known >= 0) shape.matched = this.shapes.splice(known, 1)[0]!.matched;
+    if (!this.place(shape)) return;
+    // The shape must give back exactly what JSON.parse gave for the line it was learned from:
+    // a duplicate key or an integer key (JSON.parse lists those first) fails here and leaves the
+    // line to JSON.parse.
+    this.bytes.set(bytes, 0);
+    const r = this.scan.match(shape.program, bytes.length);
+    if (r === 0 || !sameValue(this.built(shape, r, text, bytes), value)) return;
     this.shapes.unshift(shape);
     if (this.shapes.length > MAX_SHAPES) {
       // The new shape displaces the one that matched fewest lines.
@@ -151,6 +216,65 @@ export class JsonShapes {
       for (let i = 2; i < this.shapes.length; i++) if (this.shapes[i]!.matched < this.shapes[least]!.matched) least = i;
       this.shapes.splice(least, 1);
     }
+  }
+
+  /**
+   * Writes the program of `shape` into the scanner's memory, after the others; when they leave no
+   * room, the kept shapes are written again from the start first. False when it does not fit at all.
+   */
+  private place(shape: Shape): boolean {
+    const start = this.scan.PROGRAMS.value;
+    const end = this.scan.PROGRAMS_END.value;
+    if (this.programEnd + programSize(shape) > end) {
+      this.programEnd = start;
+      for (const kept of this.shapes) this.programEnd = this.write(kept, this.programEnd);
+      if (this.programEnd + programSize(shape) > end) return false;
+    }
+    this.programEnd = this.write(shape, this.programEnd);
+    return true;
+  }
+
+  /** Writes the program of `shape` at `at`; returns where it ends. */
+  private write(shape: Shape, at: number): number {
+    shape.program = at;
+    const n = shape.flags.length;
+    let literal = at + 8 + 12 * n + 8;
+    let w = at >> 2;
+    this.words[w++] = n;
+    for (let i = 0; i <= n; i++) {
+      const bytes = shape.literals[i]!;
+      this.bytes.set(bytes, literal);
+      this.words[w++] = literal;
+      this.words[w++] = bytes.length;
+      if (i < n) this.words[w++] = shape.flags[i]!;
+      // Room for the scanner's 16-byte loads past the literal's end, kept word-aligned.
+      literal += (bytes.length + 16 + 3) & ~3;
+    }
+    return literal;
+  }
+}
+
+/** Bytes the program of `shape` takes: header words, then each literal with its slack. */
+function programSize(shape: Shape): number {
+  let size = 8 + 12 * shape.flags.length + 8;
+  for (const l of shape.literals) size += (l.length + 16 + 3) & ~3;
+  return size;
+}
+
+/** Turns the byte offsets of `values` values in `out` into UTF-16 offsets of the line `bytes` decodes to. */
+function toUtf16Offsets(bytes: Uint8Array, out: Int32Array, values: number): void {
+  let b = 0;
+  let u = 0;
+  for (let k = 0; k < 2 * values; k++) {
+    const at = 4 * (k >> 1) + (k & 1);
+    const target = out[at]!;
+    // Offsets only ever fall on an ASCII delimiter, a character boundary.
+    while (b < target) {
+      const c = bytes[b]!;
+      b += c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+      u += c >= 0xf0 ? 2 : 1;
+    }
+    out[at] = u;
   }
 }
 
@@ -191,65 +315,65 @@ function typeOf(v: unknown): number {
 }
 
 function compile(structure: Structure, signature: string, types: number[]): Shape {
-  let group = 1;
+  const literals: string[] = [];
+  let pending = '{';
   let value = 0;
-  // The regex and the object literal of one object, nested ones written in place.
-  const object = (st: Structure): { pattern: string; literal: string } => {
-    const pattern: string[] = [];
+  // The object literal of one object, nested ones written in place; the text between values
+  // goes to `literals`.
+  const object = (st: Structure): string => {
     const fields: string[] = [];
     for (let i = 0; i < st.keys.length; i++) {
       const key = st.keys[i]!;
       const nested = st.objects[i];
-      let p: string;
+      pending += `${i > 0 ? ',' : ''}${JSON.stringify(key)}:`;
       let expression: string;
       if (nested) {
-        const inner = object(nested);
-        p = inner.pattern;
-        expression = inner.literal;
+        pending += '{';
+        expression = object(nested);
+        pending += '}';
       } else {
-        ({ pattern: p, expression } = scalar(types[value++]!));
+        literals.push(pending);
+        pending = '';
+        expression = scalar(value, types[value]!);
+        value++;
       }
-      pattern.push(`"${escapeRegExp(key)}":${p}`);
       fields.push(`${JSON.stringify(key)}: ${expression}`);
     }
-    return { pattern: `\\{${pattern.join(',')}\\}`, literal: `{${fields.join(',')}}` };
+    return `{${fields.join(',')}}`;
   };
-  // The regex of one scalar or array value and the expression that reads it from the captures.
-  const scalar = (t: number): { pattern: string; expression: string } => {
-    const alternatives: string[] = [];
-    // Captured types in a fixed order, each with the expression that turns its capture into the value.
-    const captured: Array<[number, string]> = [];
-    if (t & STRING) {
-      alternatives.push(STRING_VALUE);
-      captured.push([group, `m[${group++}]`]);
-    }
-    if (t & NUMBER) {
-      alternatives.push(NUMBER_VALUE);
-      captured.push([group, `+m[${group++}]`]);
-    }
-    if (t & BOOLEAN) {
-      alternatives.push(BOOLEAN_VALUE);
-      captured.push([group, `m[${group++}] === 'true'`]);
-    }
-    if (t & ARRAY) {
-      alternatives.push(ARRAY_VALUE);
-      captured.push([group, `JSON.parse(m[${group++}])`]);
-    }
-    if (t & NULL) alternatives.push('null');
-    // Null is what is left when no capture matched; without null the last capture is.
-    let expression = t & NULL ? 'null' : captured.pop()![1];
-    for (let c = captured.length - 1; c >= 0; c--) expression = `m[${captured[c]![0]}] !== undefined ? ${captured[c]![1]} : ${expression}`;
-    return { pattern: alternatives.length > 1 ? `(?:${alternatives.join('|')})` : alternatives[0]!, expression };
-  };
-  const { pattern, literal } = object(structure);
+  const literal = object(structure);
+  literals.push(pending + '}');
   // One object literal per shape: V8 builds it from a template in one step, where a property
   // written per key costs a lookup each. Only keys reach the generated code, each as a JSON
-  // string literal (which JavaScript reads back as the same string); values stay in `m`.
-  const build = new Function('m', `return ${literal};`) as (m: RegExpExecArray) => JsonObject;
-  return { signature, types, pattern: new RegExp(`^${pattern}$`), build, matched: 0 };
+  // string literal (which JavaScript reads back as the same string); values stay in `o`.
+  const build = new Function('t', 'o', 'k', `return ${literal};`) as Shape['build'];
+  const encoder = new TextEncoder();
+  return {
+    signature,
+    types,
+    literals: literals.map((l) => encoder.encode(l)),
+    flags: Int32Array.from(types, (t) => (t & STRING ? t | INTERN : t)),
+    program: 0,
+    build,
+    matched: 0,
+    fresh: new Int32Array(types.length),
+  };
 }
 
-const escapeRegExp = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+/** The expression that reads value `i`, of types `t`, from the text `t`, offsets `o` and kept strings `k`. */
+function scalar(i: number, t: number): string {
+  const [start, end, type, id] = [`o[${4 * i}]`, `o[${4 * i + 1}]`, `o[${4 * i + 2}]`, `o[${4 * i + 3}]`];
+  const read: Array<[number, string]> = [];
+  if (t & STRING) read.push([STRING, `(${id} >= 0 ? k[${id}] : t.slice(${start}, ${end}))`]);
+  if (t & NUMBER) read.push([NUMBER, `+t.slice(${start}, ${end})`]);
+  if (t & BOOLEAN) read.push([BOOLEAN, `${end} - ${start} === 4`]);
+  if (t & ARRAY) read.push([ARRAY, `JSON.parse(t.slice(${start}, ${end}))`]);
+  if (t & NULL) read.push([NULL, 'null']);
+  // The last type is what is left when no other matched.
+  let expression = read.pop()![1];
+  for (let r = read.length - 1; r >= 0; r--) expression = `${type} === ${read[r]![0]} ? ${read[r]![1]} : ${expression}`;
+  return expression;
+}
 
 /** Deep equality of decoded JSON, keys in order, scalars by Object.is (so -0 is not 0). */
 function sameValue(a: unknown, b: unknown): boolean {

@@ -29,9 +29,13 @@ export function lineRecords(bytes: Buffer, truncated: boolean, maxLineBytes: num
   // the text grammars, or are replaced in the fields they land in. UTF-8 decodes a NUL byte, and
   // nothing else, to U+0000: searching the text spares the call into the Buffer binding.
   if (text.indexOf('\0') >= 0) return { ...fail('binary_input', 'line holds NUL bytes'), text };
-  if (text.charCodeAt(text.length - 1) === 13) text = text.slice(0, -1);
+  let body = bytes;
+  if (text.charCodeAt(text.length - 1) === 13) {
+    text = text.slice(0, -1);
+    body = bytes.subarray(0, bytes.length - 1);
+  }
   if (!looksLikeJson(text)) return { ok: true, records: [{ kind: 'text', line: text }], text };
-  const shaped = shapes === null ? null : shapes.decode(text);
+  const shaped = shapes === null ? null : shapes.decode(text, body);
   if (shaped !== null) return { ok: true, records: [{ kind: 'json', value: shaped }], text };
   let value: unknown;
   try {
@@ -40,7 +44,7 @@ export function lineRecords(bytes: Buffer, truncated: boolean, maxLineBytes: num
     return { ...fail('invalid_json', err instanceof Error ? err.message.slice(0, 200) : 'invalid JSON'), text };
   }
   if (isObject(value)) {
-    shapes?.learn(text, value);
+    shapes?.learn(text, value, body);
     return { ok: true, records: [{ kind: 'json', value }], text };
   }
   if (Array.isArray(value) && value.length > 0 && value.every(isObject)) {
