@@ -10,11 +10,12 @@ const NUMBER = 2;
 const INTERN = 256;
 
 /** A scanner holding the program of `{"a":<value>,"n":<number>}`, `a` of `flags`. */
-function scannerFor(flags: number): { scanner: JsonScanner; match: (line: string) => { r: number; id: number; value: string } } {
+function scannerFor(flags: number): { scanner: JsonScanner; match: (line: string) => { r: number; id: number; value: string; number: number | null } } {
   const scanner = createJsonScanner();
   const bytes = new Uint8Array(scanner.memory.buffer);
   const words = new Int32Array(scanner.memory.buffer);
   const out = new Int32Array(scanner.memory.buffer, scanner.OUT.value, 8);
+  const numbers = new Float64Array(scanner.memory.buffer, scanner.NUMBERS.value, 2);
   const program = scanner.PROGRAMS.value;
   const literals = ['{"a":', ',"n":', '}'];
   let literal = program + 64;
@@ -27,11 +28,11 @@ function scannerFor(flags: number): { scanner: JsonScanner; match: (line: string
     if (i < 2) words[w + 3 + 3 * i] = i === 0 ? flags : NUMBER;
     literal += 32;
   });
-  const match = (line: string): { r: number; id: number; value: string } => {
+  const match = (line: string): { r: number; id: number; value: string; number: number | null } => {
     const b = Buffer.from(line);
     bytes.set(b, 0);
     const r = scanner.match(program, b.length);
-    return { r, id: out[3]!, value: b.subarray(out[0], out[1]).toString() };
+    return { r, id: out[3]!, value: b.subarray(out[0], out[1]).toString(), number: out[7] === 1 ? numbers[1]! : null };
   };
   return { scanner, match };
 }
@@ -42,9 +43,24 @@ describe('json-scan', () => {
     expect(() => execFileSync(process.execPath, ['scripts/wasm.mjs', '--check'], { stdio: 'pipe' })).not.toThrow();
   });
 
+  it('tells an ASCII line from one beyond it', () => {
+    const { scanner } = scannerFor(STRING);
+    const bytes = new Uint8Array(scanner.memory.buffer);
+    for (const [line, ascii] of [['{"a":"x"}', 1], ['', 1], ['x'.repeat(47), 1], ['x'.repeat(47) + 'é', 0], ['é' + 'x'.repeat(47), 0], ['x'.repeat(16) + '\u007f', 1]] as const) {
+      const b = Buffer.from(line);
+      bytes.fill(0xff, 0, 128);
+      bytes.set(b, 0);
+      expect(scanner.ascii(b.length), line).toBe(ascii);
+    }
+  });
+
   it('matches the lines of its shape only, and finds each value', () => {
     const { match } = scannerFor(STRING);
-    expect(match('{"a":"GET","n":-1.5e3}')).toMatchObject({ r: 1, id: -1, value: 'GET' });
+    expect(match('{"a":"GET","n":-1.5e3}')).toMatchObject({ r: 1, id: -1, value: 'GET', number: null });
+    // Numbers without an exponent, of at most 15 digits, come back read; the others are left to JavaScript.
+    expect(match('{"a":"GET","n":1795600800.333}').number).toBe(1795600800.333);
+    expect(Object.is(match('{"a":"GET","n":-0}').number, -0)).toBe(true);
+    expect(match('{"a":"GET","n":1234567890123456}').number).toBeNull();
     expect(match('{"a":"","n":0}')).toMatchObject({ r: 1, value: '' });
     for (const miss of ['{"a":"GET","n":01}', '{"a":"GET","n":1.}', '{"a":"GET","n":-}', '{"a":"G\\"T","n":1}', '{"a":"GET","n":1} ', '{"a":"GET","n":1', '{"a":1,"n":1}', '{"a":"G\tT","n":1}', '{"b":"GET","n":1}']) {
       expect(match(miss).r, miss).toBe(0);
@@ -86,9 +102,9 @@ describe('json-scan', () => {
     let shaped = 0;
     for (let i = 0; i < 300_000; i++) {
       const text = `{"id":"r${i}","alt":"${i % 2 ? `u${i}` : 'same'}","path":"/p/${i % 7}","host":"é${i % 3}"}`;
-      const value = shapes.decode(text);
+      const value = shapes.decode(Buffer.from(text));
       if (value === null) {
-        shapes.learn(text, JSON.parse(text));
+        shapes.learn(JSON.parse(text), Buffer.from(text));
         continue;
       }
       shaped++;

@@ -13,10 +13,12 @@ declare const WebAssembly: {
 export interface JsonScanner {
   memory: { buffer: ArrayBuffer };
   match: (program: number, length: number) => number;
+  ascii: (length: number) => number;
   reset: () => void;
   LINE_CAP: { value: number };
   OUT: { value: number };
   FRESH: { value: number };
+  NUMBERS: { value: number };
   PROGRAMS: { value: number };
   PROGRAMS_END: { value: number };
   MAX_IDS: { value: number };

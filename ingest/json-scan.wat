@@ -1,8 +1,9 @@
 ;; Matches one JSON log line against a learned shape at memory speed (see ingest/json-shapes.ts),
 ;; and interns its recurring string values: the bytes of each value are looked up in a table of
 ;; values kept before, so a value seen on earlier lines comes back as the id of one kept string
-;; instead of a new substring. Input: the line's UTF-8 bytes at 0. Output, per value: its start
-;; and end byte offsets, its JSON type and its intern id. Built into json-scan.wasm.ts by
+;; instead of a new substring; and it reads the numbers that need no rounding. Input: the line's
+;; UTF-8 bytes at 0. Output, per value: its start and end byte offsets, its JSON type, its intern
+;; id and, for a number, its value. Built into json-scan.wasm.ts by
 ;; `npm run wasm`; a test holds the two to each other.
 (module
   (memory (export "memory") 25)
@@ -12,6 +13,8 @@
   (global (export "LINE_CAP") i32 (i32.const 65536))
   (global $OUT (export "OUT") i32 (i32.const 65600))         ;; 256 values x (start, end, type, id)
   (global $FRESH (export "FRESH") i32 (i32.const 69760))     ;; indexes of values interned by this line
+  (global $NUMBERS (export "NUMBERS") i32 (i32.const 70784))  ;; 256 values x f64
+  (global $POW10 i32 (i32.const 72832))                      ;; 1e0 .. 1e15, exact
   (global $TABLE i32 (i32.const 73728))                      ;; BUCKETS x 2 ways x (offset, length, id)
   (global $BUCKETS i32 (i32.const 8192))
   (global $ARENA i32 (i32.const 270336))                     ;; bytes of the kept values
@@ -27,6 +30,13 @@
 
   ;; Forgets every kept value (their ids start again at 0).
   (func $reset (export "reset")
+    (local $k i32) (local $p f64)
+    (local.set $p (f64.const 1))
+    (loop $pow
+      (f64.store (i32.add (global.get $POW10) (i32.shl (local.get $k) (i32.const 3))) (local.get $p))
+      (local.set $p (f64.mul (local.get $p) (f64.const 10)))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $pow (i32.le_u (local.get $k) (i32.const 15))))
     (memory.fill (global.get $TABLE) (i32.const 0xff) (i32.mul (global.get $BUCKETS) (i32.const 24)))
     (global.set $used (i32.const 0))
     (global.set $ids (i32.const 0))
@@ -177,11 +187,49 @@
     (global.set $fresh (i32.const 1))
     (local.get $id))
 
+  ;; Whether the $len bytes at 0 are all ASCII (then they are valid UTF-8, one char each).
+  (func (export "ascii") (param $len i32) (result i32)
+    (local $p i32) (local $high v128)
+    (block $tail (loop $l
+      (br_if $tail (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $len)))
+      (local.set $high (v128.or (local.get $high) (v128.load align=1 (local.get $p))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (br $l)))
+    (i32.eqz (i32.or (i8x16.bitmask (local.get $high))
+      (i32.and (i8x16.bitmask (v128.load align=1 (local.get $p)))
+        (i32.sub (i32.shl (i32.const 1) (i32.sub (local.get $len) (local.get $p))) (i32.const 1))))))
+
+  ;; The value of the JSON number from $p to $end, stored at $at, when it has no exponent and at
+  ;; most 15 digits: then digits and power of ten are exact doubles, and their quotient is the
+  ;; correctly rounded value JSON.parse reads (Clinger's fast path). 1 when stored, else 0.
+  (func $numval (param $p i32) (param $end i32) (param $at i32) (result i32)
+    (local $neg i32) (local $m i64) (local $digits i32) (local $fraction i32) (local $dot i32) (local $c i32) (local $v f64)
+    (local.set $neg (i32.eq (i32.load8_u (local.get $p)) (i32.const 45)))
+    (local.set $p (i32.add (local.get $p) (local.get $neg)))
+    (block $read (loop $l
+      (br_if $read (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $c (i32.load8_u (local.get $p)))
+      (if (i32.eq (local.get $c) (i32.const 46))
+        (then (local.set $dot (i32.const 1)))
+        (else
+          (if (i32.ge_u (i32.sub (local.get $c) (i32.const 48)) (i32.const 10)) (then (return (i32.const 0))))
+          (local.set $m (i64.add (i64.mul (local.get $m) (i64.const 10)) (i64.extend_i32_u (i32.sub (local.get $c) (i32.const 48)))))
+          (local.set $digits (i32.add (local.get $digits) (i32.const 1)))
+          (local.set $fraction (i32.add (local.get $fraction) (local.get $dot)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $l)))
+    (if (i32.gt_u (local.get $digits) (i32.const 15)) (then (return (i32.const 0))))
+    (local.set $v (f64.div (f64.convert_i64_u (local.get $m))
+      (f64.load (i32.add (global.get $POW10) (i32.shl (local.get $fraction) (i32.const 3))))))
+    (f64.store (local.get $at) (select (f64.neg (local.get $v)) (local.get $v) (local.get $neg)))
+    (i32.const 1))
+
   ;; Matches the $len bytes at 0 against the shape program at $prog. Program, i32 words: the value
   ;; count n; per value the offset and length of the literal before it and its flags (allowed JSON
   ;; types: 1 string, 2 number, 4 boolean, 8 null, 16 array; 256: intern it when it is a string);
   ;; the offset and length of the closing literal. Writes per value at OUT its start and end (a
-  ;; string's inside its quotes), its type and its intern id (-1: not interned), and at FRESH the
+  ;; string's inside its quotes), its type and its intern id (-1: not interned; for a number, 1
+  ;; when its value is at NUMBERS, else 0), and at FRESH the
   ;; indexes of the values this line interned first. Returns 0 when the line does not match (it
   ;; then interns nothing), else 1 + the count of FRESH indexes, plus 65536 when the intern table
   ;; is full.
@@ -225,7 +273,7 @@
         (br $value)))
       (br_if $fail (i32.eqz (call $same (local.get $p) (i32.load (local.get $prog)) (i32.load offset=4 (local.get $prog)))))
       (br_if $fail (i32.ne (i32.add (local.get $p) (i32.load offset=4 (local.get $prog))) (local.get $len)))
-      ;; A match: intern its strings (a line that fails interns nothing).
+      ;; A match: intern its strings and read its numbers (a line that fails interns nothing).
       (local.set $prog (i32.sub (local.get $prog) (i32.mul (local.get $n) (i32.const 12))))
       (local.set $out (global.get $OUT))
       (local.set $i (i32.const 0))
@@ -242,6 +290,10 @@
             (if (global.get $fresh) (then
               (i32.store (i32.add (global.get $FRESH) (i32.shl (local.get $fresh) (i32.const 2))) (local.get $i))
               (local.set $fresh (i32.add (local.get $fresh) (i32.const 1)))))))
+        (if (i32.eq (i32.load offset=8 (local.get $out)) (i32.const 2)) (then
+          (i32.store offset=12 (local.get $out)
+            (call $numval (local.get $p) (i32.add (local.get $p) (local.get $end))
+              (i32.add (global.get $NUMBERS) (i32.shl (local.get $i) (i32.const 3)))))))
         (local.set $out (i32.add (local.get $out) (i32.const 16)))
         (local.set $prog (i32.add (local.get $prog) (i32.const 12)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))

@@ -4,9 +4,12 @@
 // shape, learned from a line JSON.parse decoded, is that key structure (nested objects
 // included) with the JSON types seen at each value: a program for the WebAssembly scanner
 // (json-scan.wat) that matches a line's bytes and finds each value, and one object literal
-// that turns them into the object JSON.parse would have made. Recurring string values come
-// back as one kept string each. Anything else (escapes, whitespace, arrays holding objects,
-// other keys or types) misses and is left to JSON.parse.
+// that turns them into the object JSON.parse would have made. It reads the line's bytes, never
+// a string of the whole line: recurring string values come back as one kept string each, the
+// others as strings of their own bytes, and most numbers as the scanner read them. Anything
+// else (escapes, whitespace, arrays holding objects, other keys or types) misses and is left
+// to JSON.parse.
+import { isUtf8 } from 'node:buffer';
 import type { JsonObject } from './fields.js';
 import { createJsonScanner, type JsonScanner } from './json-scan.js';
 
@@ -16,6 +19,7 @@ const BOOLEAN = 4;
 const NULL = 8;
 /** An array of scalars: captured whole and handed to JSON.parse, which is cheap on so little. */
 const ARRAY = 16;
+const BACKSLASH = 92;
 
 /** Shapes kept per stream; a stream that mixes formats cycles through a few. */
 const MAX_SHAPES = 8;
@@ -67,13 +71,18 @@ interface Shape {
   flags: Int32Array;
   /** Where the shape's program starts in the scanner's memory. */
   program: number;
-  build: (t: string, o: Int32Array, k: string[]) => JsonObject;
+  build: (b: Utf8Bytes, o: Int32Array, k: string[], n: Float64Array) => JsonObject;
   /** Lines it matched, for its place in the order shapes are tried. */
   matched: number;
   /** Per value, the matched lines of the probation on which it was interned first. */
   fresh: Int32Array;
 }
 
+
+/** A Buffer's UTF-8 decoder of a byte range: what toString('utf8', start, end) calls, without its argument checks. */
+interface Utf8Bytes extends Uint8Array {
+  utf8Slice(start: number, end: number): string;
+}
 
 /** Learned shapes of one stream's JSON lines, the most often matched first. */
 export class JsonShapes {
@@ -91,6 +100,8 @@ export class JsonShapes {
   private readonly words: Int32Array;
   /** Per value of the last match: start, end, JSON type and intern id. */
   private readonly out: Int32Array;
+  /** Per number value of the last match, its value when the scanner read it. */
+  private readonly numbers: Float64Array;
   private readonly freshAt: number;
   private readonly lineCap: number;
   private programEnd: number;
@@ -103,16 +114,14 @@ export class JsonShapes {
     this.bytes = new Uint8Array(buffer);
     this.words = new Int32Array(buffer);
     this.out = new Int32Array(buffer, this.scan.OUT.value, 4 * MAX_VALUES);
-    this.freshAt = (this.scan.FRESH.value) >> 2;
+    this.numbers = new Float64Array(buffer, this.scan.NUMBERS.value, MAX_VALUES);
+    this.freshAt = this.scan.FRESH.value >> 2;
     this.lineCap = this.scan.LINE_CAP.value;
     this.programEnd = this.scan.PROGRAMS.value;
   }
 
-  /**
-   * The object `text` decodes to when it has a known shape, else null (then use JSON.parse).
-   * `bytes` are the line's UTF-8 bytes, `text` their decoding.
-   */
-  decode(text: string, bytes: Uint8Array = Buffer.from(text)): JsonObject | null {
+  /** The object the line `bytes` decodes to when it has a known shape, else null (then use JSON.parse). */
+  decode(bytes: Buffer): JsonObject | null {
     this.records++;
     const shapes = this.shapes;
     if (shapes.length === 0 || this.records < this.pausedUntil || bytes.length >= this.lineCap) return null;
@@ -126,10 +135,12 @@ export class JsonShapes {
       this.failed = 0;
     }
     this.bytes.set(bytes, 0);
+    // Invalid UTF-8 is for the caller to reject: the decoder would turn it into U+FFFD unseen.
+    if (this.scan.ascii(bytes.length) === 0 && !isUtf8(bytes)) return null;
     for (let i = 0; i < shapes.length; i++) {
       // A backslash only ever stands in a string, as an escape, which no shape matches: once the
       // most matched shape failed, spare the others the line.
-      if (i === 1 && text.indexOf('\\') >= 0) return null;
+      if (i === 1 && bytes.indexOf(BACKSLASH) >= 0) return null;
       const shape = shapes[i]!;
       const r = this.scan.match(shape.program, bytes.length);
       if (r === 0) {
@@ -144,24 +155,22 @@ export class JsonShapes {
         shapes[i] = shapes[i - 1]!;
         shapes[i - 1] = shape;
       }
-      return this.built(shape, r, text, bytes);
+      return this.built(shape, r, bytes as unknown as Utf8Bytes);
     }
     return null;
   }
 
   /** The object of a line `shape` matched with result `r`. */
-  private built(shape: Shape, r: number, text: string, bytes: Uint8Array): JsonObject {
+  private built(shape: Shape, r: number, bytes: Utf8Bytes): JsonObject {
     const fresh = (r & 0xffff) - 1;
+    const out = this.out;
     for (let j = 0; j < fresh; j++) {
       const v = this.words[this.freshAt + j]!;
-      // A flat copy of the value, cut from the bytes: a slice of the line would keep all of it alive.
-      this.kept[this.out[4 * v + 3]!] = Buffer.prototype.toString.call(bytes, 'utf8', this.out[4 * v]!, this.out[4 * v + 1]!);
+      this.kept[out[4 * v + 3]!] = bytes.utf8Slice(out[4 * v]!, out[4 * v + 1]!);
       if (shape.matched <= PROBATION) shape.fresh[v]!++;
     }
     if (shape.matched === PROBATION) this.endProbation(shape);
-    // The scanner's offsets count bytes; beyond ASCII, the string's count UTF-16 code units.
-    if (bytes.length !== text.length) toUtf16Offsets(bytes, this.out, shape.flags.length);
-    const value = shape.build(text, this.out, this.kept);
+    const value = shape.build(bytes, out, this.kept, this.numbers);
     if (r >= 0x10000) {
       this.scan.reset();
       this.kept = [];
@@ -178,10 +187,10 @@ export class JsonShapes {
     }
   }
 
-  /** Learns from a line decode() missed and JSON.parse decoded to `value`: a new shape, or new types at a known one. */
-  learn(text: string, value: JsonObject, bytes: Uint8Array = Buffer.from(text)): void {
+  /** Learns from a line `bytes` (valid UTF-8) that decode() missed and JSON.parse decoded to `value`: a new shape, or new types at a known one. */
+  learn(value: JsonObject, bytes: Buffer): void {
     // A line with escapes cannot be matched by the shape it would teach; the next line without them will teach it.
-    if (text.indexOf('\\') >= 0 || this.records < this.pausedUntil || bytes.length >= this.lineCap) return;
+    if (this.records < this.pausedUntil || bytes.length >= this.lineCap || bytes.indexOf(BACKSLASH) >= 0) return;
     if (this.attempts >= FREE_ATTEMPTS && this.records - this.lastAttempt < LEARN_INTERVAL) return;
     this.attempts++;
     this.lastAttempt = this.records;
@@ -208,7 +217,7 @@ export class JsonShapes {
     // line to JSON.parse.
     this.bytes.set(bytes, 0);
     const r = this.scan.match(shape.program, bytes.length);
-    if (r === 0 || !sameValue(this.built(shape, r, text, bytes), value)) return;
+    if (r === 0 || !sameValue(this.built(shape, r, bytes as unknown as Utf8Bytes), value)) return;
     this.shapes.unshift(shape);
     if (this.shapes.length > MAX_SHAPES) {
       // The new shape displaces the one that matched fewest lines.
@@ -259,23 +268,6 @@ function programSize(shape: Shape): number {
   let size = 8 + 12 * shape.flags.length + 8;
   for (const l of shape.literals) size += (l.length + 16 + 3) & ~3;
   return size;
-}
-
-/** Turns the byte offsets of `values` values in `out` into UTF-16 offsets of the line `bytes` decodes to. */
-function toUtf16Offsets(bytes: Uint8Array, out: Int32Array, values: number): void {
-  let b = 0;
-  let u = 0;
-  for (let k = 0; k < 2 * values; k++) {
-    const at = 4 * (k >> 1) + (k & 1);
-    const target = out[at]!;
-    // Offsets only ever fall on an ASCII delimiter, a character boundary.
-    while (b < target) {
-      const c = bytes[b]!;
-      b += c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-      u += c >= 0xf0 ? 2 : 1;
-    }
-    out[at] = u;
-  }
 }
 
 /** The key structure of `o`, pushing each scalar or array value's type onto `types`; null when no shape can stand for it. */
@@ -346,7 +338,7 @@ function compile(structure: Structure, signature: string, types: number[]): Shap
   // One object literal per shape: V8 builds it from a template in one step, where a property
   // written per key costs a lookup each. Only keys reach the generated code, each as a JSON
   // string literal (which JavaScript reads back as the same string); values stay in `o`.
-  const build = new Function('t', 'o', 'k', `return ${literal};`) as Shape['build'];
+  const build = new Function('b', 'o', 'k', 'n', `return ${literal};`) as Shape['build'];
   const encoder = new TextEncoder();
   return {
     signature,
@@ -360,14 +352,18 @@ function compile(structure: Structure, signature: string, types: number[]): Shap
   };
 }
 
-/** The expression that reads value `i`, of types `t`, from the text `t`, offsets `o` and kept strings `k`. */
+/**
+ * The expression that reads value `i`, of types `t`, from the line's bytes `b`, offsets `o`, kept
+ * strings `k` and numbers `n`.
+ */
 function scalar(i: number, t: number): string {
   const [start, end, type, id] = [`o[${4 * i}]`, `o[${4 * i + 1}]`, `o[${4 * i + 2}]`, `o[${4 * i + 3}]`];
+  const text = `b.utf8Slice(${start}, ${end})`;
   const read: Array<[number, string]> = [];
-  if (t & STRING) read.push([STRING, `(${id} >= 0 ? k[${id}] : t.slice(${start}, ${end}))`]);
-  if (t & NUMBER) read.push([NUMBER, `+t.slice(${start}, ${end})`]);
+  if (t & STRING) read.push([STRING, `(${id} >= 0 ? k[${id}] : ${text})`]);
+  if (t & NUMBER) read.push([NUMBER, `(${id} === 1 ? n[${i}] : +${text})`]);
   if (t & BOOLEAN) read.push([BOOLEAN, `${end} - ${start} === 4`]);
-  if (t & ARRAY) read.push([ARRAY, `JSON.parse(t.slice(${start}, ${end}))`]);
+  if (t & ARRAY) read.push([ARRAY, `JSON.parse(${text})`]);
   if (t & NULL) read.push([NULL, 'null']);
   // The last type is what is left when no other matched.
   let expression = read.pop()![1];

@@ -38,24 +38,29 @@ export class LineIngest<T> {
       return [];
     }
     const records = split.records;
+    const text = split.text ?? undefined;
     // Nearly every line holds one record: an array literal of its event is allocated at its size,
     // where push() onto [] allocates room for 17.
     if (records.length === 1) {
-      const event = this.event(records[0]!, split.text, length, position);
+      const event = this.event(records[0]!, bytes, text, length, position);
       return event === null ? [] : [event];
     }
     const events: T[] = [];
     for (const record of records) {
-      const event = this.event(record, split.text, length, position);
+      const event = this.event(record, bytes, text, length, position);
       if (event !== null) events.push(event);
     }
     return events;
   }
 
-  /** The event of one record of a line, or null when it is rejected or skipped (counted). */
-  private event(record: RawRecord, text: string, length: number, position: SourcePosition): T | null {
+  /**
+   * The event of one record of a line, or null when it is rejected or skipped (counted). `text` is
+   * the line's, when it was decoded: a rejection decodes `bytes` itself.
+   */
+  private event(record: RawRecord, bytes: Buffer, text: string | undefined, length: number, position: SourcePosition): T | null {
     const result = this.parser.parse(record);
     if (!result.ok) {
+      text ??= lineText(bytes);
       const reason = result.reason === 'unknown_format' && record.kind === 'json' && jsonDepth(text) > MAX_JSON_DEPTH ? 'nesting_too_deep' : result.reason;
       this.reject(reason, result.detail, text, length, position);
       return null;
@@ -72,6 +77,11 @@ export class LineIngest<T> {
     this.metrics.inc('tokenwatch_ingest_dlq_total', { stream: this.stream, reason });
     this.dlq.write(dlqRecord(reason, detail, text, length, position, this.stream));
   }
+}
+
+/** The line's text as lineRecords decodes it: its UTF-8, without a final CR. */
+function lineText(bytes: Buffer): string {
+  return bytes.toString('utf8', 0, bytes[bytes.length - 1] === 13 ? bytes.length - 1 : bytes.length);
 }
 
 function isBlank(bytes: Buffer): boolean {

@@ -8,7 +8,8 @@ import { fail, type DlqReason } from './parse-result.js';
 import type { JsonShapes } from './json-shapes.js';
 
 export type LineRecords =
-  | { ok: true; records: RawRecord[]; text: string }
+  /** `text` is null when the records were decoded from the bytes alone: then it is their UTF-8 decoding, CR stripped. */
+  | { ok: true; records: RawRecord[]; text: string | null }
   | { ok: false; reason: DlqReason; detail: string; text: string | null };
 
 /** Deepest JSON nesting reported as such when no format recognises a record. */
@@ -22,6 +23,14 @@ export function lineRecords(bytes: Buffer, truncated: boolean, maxLineBytes: num
   if (truncated) {
     return { ...fail('line_too_long', `line exceeds maxLineBytes ${maxLineBytes}`), text: bytes.toString('utf8') };
   }
+  let body = bytes;
+  if (bytes[bytes.length - 1] === 13) body = bytes.subarray(0, bytes.length - 1);
+  // A line a shape matches is valid UTF-8 free of NUL bytes: it needs none of the checks below,
+  // nor a string of its own.
+  if (shapes !== null && body[0] === 0x7b) {
+    const shaped = shapes.decode(body);
+    if (shaped !== null) return { ok: true, records: [{ kind: 'json', value: shaped }], text: null };
+  }
   let text = bytes.toString('utf8');
   // The decoder turns invalid sequences into U+FFFD; only then is the full UTF-8 check worth its cost.
   if (text.includes('\uFFFD') && !isUtf8(bytes)) return { ...fail('invalid_utf8', 'line is not valid UTF-8'), text };
@@ -29,14 +38,8 @@ export function lineRecords(bytes: Buffer, truncated: boolean, maxLineBytes: num
   // the text grammars, or are replaced in the fields they land in. UTF-8 decodes a NUL byte, and
   // nothing else, to U+0000: searching the text spares the call into the Buffer binding.
   if (text.indexOf('\0') >= 0) return { ...fail('binary_input', 'line holds NUL bytes'), text };
-  let body = bytes;
-  if (text.charCodeAt(text.length - 1) === 13) {
-    text = text.slice(0, -1);
-    body = bytes.subarray(0, bytes.length - 1);
-  }
+  if (body !== bytes) text = text.slice(0, -1);
   if (!looksLikeJson(text)) return { ok: true, records: [{ kind: 'text', line: text }], text };
-  const shaped = shapes === null ? null : shapes.decode(text, body);
-  if (shaped !== null) return { ok: true, records: [{ kind: 'json', value: shaped }], text };
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -44,7 +47,7 @@ export function lineRecords(bytes: Buffer, truncated: boolean, maxLineBytes: num
     return { ...fail('invalid_json', err instanceof Error ? err.message.slice(0, 200) : 'invalid JSON'), text };
   }
   if (isObject(value)) {
-    shapes?.learn(text, value, body);
+    shapes?.learn(value, body);
     return { ok: true, records: [{ kind: 'json', value }], text };
   }
   if (Array.isArray(value) && value.length > 0 && value.every(isObject)) {
