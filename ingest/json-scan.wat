@@ -235,7 +235,7 @@
   ;; is full.
   (func (export "match") (param $prog i32) (param $len i32) (result i32)
     (local $n i32) (local $i i32) (local $p i32) (local $c i32) (local $flags i32) (local $t i32)
-    (local $end i32) (local $out i32) (local $fresh i32)
+    (local $end i32) (local $out i32) (local $fresh i32) (local $lit i32) (local $mask i32)
     (local.set $n (i32.load (local.get $prog)))
     (local.set $prog (i32.add (local.get $prog) (i32.const 4)))
     (local.set $out (global.get $OUT))
@@ -243,8 +243,17 @@
     (block $fail
       (block $done (loop $value
         (br_if $done (i32.eq (local.get $i) (local.get $n)))
-        (br_if $fail (i32.eqz (call $same (local.get $p) (i32.load (local.get $prog)) (i32.load offset=4 (local.get $prog)))))
-        (local.set $p (i32.add (local.get $p) (i32.load offset=4 (local.get $prog))))
+        ;; The literal before the value; most are keys short enough for two 16-byte compares, here.
+        (local.set $lit (i32.load offset=4 (local.get $prog)))
+        (if (i32.le_u (local.get $lit) (i32.const 32))
+          (then
+            (local.set $c (i32.load (local.get $prog)))
+            (local.set $mask (select (i32.const -1) (i32.sub (i32.shl (i32.const 1) (local.get $lit)) (i32.const 1)) (i32.eq (local.get $lit) (i32.const 32))))
+            (br_if $fail (i32.ne (local.get $mask) (i32.and (local.get $mask) (i32.or
+              (i8x16.bitmask (i8x16.eq (v128.load align=1 (local.get $p)) (v128.load align=1 (local.get $c))))
+              (i32.shl (i8x16.bitmask (i8x16.eq (v128.load offset=16 align=1 (local.get $p)) (v128.load offset=16 align=1 (local.get $c)))) (i32.const 16)))))))
+          (else (br_if $fail (i32.eqz (call $same (local.get $p) (i32.load (local.get $prog)) (local.get $lit))))))
+        (local.set $p (i32.add (local.get $p) (local.get $lit)))
         (local.set $flags (i32.load offset=8 (local.get $prog)))
         (local.set $c (i32.load8_u (local.get $p)))
         (local.set $t
@@ -283,7 +292,8 @@
         (local.set $end (i32.sub (i32.load offset=4 (local.get $out)) (local.get $p)))
         (if (i32.and
               (i32.and (i32.ne (i32.and (i32.load offset=8 (local.get $prog)) (i32.const 256)) (i32.const 0)) (i32.eq (i32.load offset=8 (local.get $out)) (i32.const 1)))
-              (i32.le_u (local.get $end) (global.get $MAX_INTERNED)))
+              ;; The empty string needs no kept copy.
+              (i32.le_u (i32.sub (local.get $end) (i32.const 1)) (i32.sub (global.get $MAX_INTERNED) (i32.const 1))))
           (then
             (global.set $fresh (i32.const 0))
             (i32.store offset=12 (local.get $out) (call $intern (local.get $p) (local.get $end)))

@@ -360,7 +360,7 @@ function scalar(i: number, t: number): string {
   const [start, end, type, id] = [`o[${4 * i}]`, `o[${4 * i + 1}]`, `o[${4 * i + 2}]`, `o[${4 * i + 3}]`];
   const text = `b.utf8Slice(${start}, ${end})`;
   const read: Array<[number, string]> = [];
-  if (t & STRING) read.push([STRING, `(${id} >= 0 ? k[${id}] : ${text})`]);
+  if (t & STRING) read.push([STRING, `(${id} >= 0 ? k[${id}] : ${end} === ${start} ? '' : ${text})`]);
   if (t & NUMBER) read.push([NUMBER, `(${id} === 1 ? n[${i}] : +${text})`]);
   if (t & BOOLEAN) read.push([BOOLEAN, `${end} - ${start} === 4`]);
   if (t & ARRAY) read.push([ARRAY, `JSON.parse(${text})`]);
