@@ -71,18 +71,23 @@ export interface WriterDeps<Row> {
   onBatch?: (batch: BatchReport) => void;
 }
 
-/** The InsertFn of a @clickhouse/client client: JSONEachRow, settings in the SQL text. */
+/** The InsertFn of a @clickhouse/client client: JSONCompactEachRow, settings in the SQL text. */
 export function clickhouseInsert(client: ClickHouseClient): InsertFn {
   return async (table, rows, token) => {
+    if (rows.length === 0) return;
+    // Positional rows, under the column list of the first: every row of a table comes from one
+    // object literal, so its values are in the same order. The engine reads them faster than
+    // named ones (no key to match per value), and the batch stringifies faster.
+    const columns = Object.keys(rows[0]!);
     // Kept as text: the embedded engine takes the body as a string, and decoding a Buffer back
     // would copy every batch once more; an HTTP request writes either.
-    const body = rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+    const body = rows.map((r) => JSON.stringify(Object.values(r))).join('\n') + '\n';
     // async_insert off: an async insert is deduplicated by its own rules, not by this token
     // (and chdb turns it on by default).
     const result = await client.exec({
       query:
-        `INSERT INTO ${table} SETTINGS insert_deduplication_token = '${token}', insert_deduplicate = 1, ` +
-        'deduplicate_blocks_in_dependent_materialized_views = 1, async_insert = 0 FORMAT JSONEachRow',
+        `INSERT INTO ${table} (${columns.join(', ')}) SETTINGS insert_deduplication_token = '${token}', insert_deduplicate = 1, ` +
+        'deduplicate_blocks_in_dependent_materialized_views = 1, async_insert = 0 FORMAT JSONCompactEachRow',
       values: Readable.from([body]),
     });
     await drainStream(result.stream);
