@@ -36,6 +36,8 @@ console.log(`\n| benchmark (kong/json, ${storeMinutes} min scenario, ${stored.ev
 console.log('|---|---:|---:|');
 console.log(`| analyze, no store | ${perSec(stored.withoutStore)} | 1.00 |`);
 console.log(`| analyze, embedded store (chdb) | ${perSec(stored.withStore)} | ${(stored.withStore / stored.withoutStore).toFixed(2)} |`);
+console.log(`| JSON.parse only, same lines | ${perSec(stored.floorPerSecond)} | |`);
+console.log(`\nanalyze with the embedded store against JSON.parse only: ${stored.storeToFloor.toFixed(2)} (median of per-round ratios; target >= 0.25)`);
 console.log(`\nevents table via the writer alone (views included): ${perSec(stored.writerRowsPerSecond)} rows/s into chdb`);
 console.log(`write amplification: ${stored.insertedRows.toLocaleString('en-US')} ClickHouse rows inserted (tables and view targets) for ${stored.events.toLocaleString('en-US')} input events = ${stored.amplification.toFixed(2)} rows per event`);
 

@@ -26,6 +26,8 @@ import { migrate, migrateConfigSchema } from '../sinks/clickhouse/migrate.js';
 import { AnalysisSink, analysisSinkConfigSchema } from '../sinks/clickhouse/analysis-sink.js';
 import { clickhouseInsert, createClickHouseWriter, writerConfigSchema } from '../sinks/clickhouse/writer.js';
 import { EVENTS, eventRow, type EventRow } from '../sinks/clickhouse/rows.js';
+import { median } from 'simple-statistics';
+import { floorPass } from './floors.js';
 
 const MAX_LINE = 1024 * 1024;
 
@@ -34,6 +36,9 @@ export interface StoreBenchResult {
   /** Events/s of analyze without a store and with the embedded store (best round each). */
   withoutStore: number;
   withStore: number;
+  /** Records/s of the JSON.parse-only floor over the same lines (best round), and the median per-round ratio of analyze with the store to it. */
+  floorPerSecond: number;
+  storeToFloor: number;
   /** Event rows/s through the writer alone (rows built beforehand), views included. */
   writerRowsPerSecond: number;
   /** ClickHouse rows inserted per input event, tables and view targets together, and per table kind. */
@@ -66,13 +71,22 @@ export async function storeBench(minutes: number, format: string, variant: strin
     const insertedRowsPerRun = (await insertedRows(store)) - before;
     let withoutStore = 0;
     let withStore = 0;
-    // Alternated, so both see the same machine load.
+    let floorPerSecond = 0;
+    const toFloor: number[] = [];
+    const all = [...lines, ...idpLines];
+    // Alternated, so all three see the same machine load.
     for (let i = 0; i < rounds; i++) {
       withoutStore = Math.max(withoutStore, await run(false));
-      withStore = Math.max(withStore, await run(true));
+      const stored = await run(true);
+      withStore = Math.max(withStore, stored);
+      const t0 = process.hrtime.bigint();
+      floorPass(all);
+      const floor = all.length / (Number(process.hrtime.bigint() - t0) / 1e9);
+      floorPerSecond = Math.max(floorPerSecond, floor);
+      toFloor.push(stored / floor);
     }
     const writerRowsPerSecond = await writerOnly(lines, store, ctx, rounds);
-    return { events, withoutStore, withStore, writerRowsPerSecond, amplification: insertedRowsPerRun / events, insertedRows: insertedRowsPerRun };
+    return { events, withoutStore, withStore, floorPerSecond, storeToFloor: median(toFloor), writerRowsPerSecond, amplification: insertedRowsPerRun / events, insertedRows: insertedRowsPerRun };
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
