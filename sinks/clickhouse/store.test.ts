@@ -147,6 +147,18 @@ function suite(name: string, open: () => Promise<{ store: ClickHouseStore; dispo
       expect((await rows()).map((r) => [r.version, Number(r.n), Number(r.recent)])).toEqual([['v2', traffic.length, 1]]);
     });
 
+    it('stores every value of a row in its own column, whatever its text holds', async () => {
+      // Rows travel as positional arrays with commas between them: values that look like those
+      // delimiters, and null ones, must land in the column they were written for.
+      const paths = ['/a],[b', '/c"],\n[', '/é 漢字 😀', '/\\"\u0001', '/plain'];
+      const traffic = paths.map((path, i) => access(9000 + i, `text-tok-${i}`, { path, userAgent: i % 2 ? null : `ua "${i}"],[`, deployment: { service: 'text-svc', version: 'v1', track: 'stable' } }).event as AccessEvent);
+      await writeAll(client, EVENTS, traffic.map((e, i) => eventRow(e, { source: 'text.log', offset: i })));
+      const stored = await select<{ path: string; user_agent: string; jti: string; source_offset: string }>(client, "SELECT path, user_agent, jti, source_offset FROM events WHERE service = 'text-svc' ORDER BY source_offset");
+      expect(stored.map((r) => r.path)).toEqual(paths);
+      expect(stored.map((r) => r.jti)).toEqual(paths.map((_, i) => `text-tok-${i}`));
+      expect(stored.map((r) => r.user_agent)).toEqual(paths.map((_, i) => (i % 2 ? '' : `ua "${i}"],[`)));
+    });
+
     it('counts a replayed batch of requests once, in events and in the auth_minutely aggregates', async () => {
       const traffic = canaryTraffic('dedup-svc', 0);
       const rows = traffic.map((e, i) => eventRow(e, { source: 'dedup.log', offset: i }));
