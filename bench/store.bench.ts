@@ -28,6 +28,7 @@ import { clickhouseInsert, createClickHouseWriter, writerConfigSchema } from '..
 import { EVENTS, eventRow, type EventRow } from '../sinks/clickhouse/rows.js';
 import { median } from 'simple-statistics';
 import { floorPass } from './floors.js';
+import { seconds } from './timing.js';
 
 const MAX_LINE = 1024 * 1024;
 
@@ -79,9 +80,7 @@ export async function storeBench(minutes: number, format: string, variant: strin
       withoutStore = Math.max(withoutStore, await run(false));
       const stored = await run(true);
       withStore = Math.max(withStore, stored);
-      const t0 = process.hrtime.bigint();
-      floorPass(all);
-      const floor = all.length / (Number(process.hrtime.bigint() - t0) / 1e9);
+      const floor = all.length / seconds(() => floorPass(all));
       floorPerSecond = Math.max(floorPerSecond, floor);
       toFloor.push(stored / floor);
     }

@@ -14,7 +14,7 @@ export interface BenchRow {
 }
 
 /** Seconds one run of `fn` takes. */
-function seconds(fn: () => unknown): number {
+export function seconds(fn: () => unknown): number {
   const t0 = process.hrtime.bigint();
   fn();
   return Number(process.hrtime.bigint() - t0) / 1e9;

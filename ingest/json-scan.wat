@@ -9,7 +9,8 @@
   (memory (export "memory") 25)
 
   ;; Memory layout. A line is at most LINE_CAP - 1 bytes; 16 bytes of slack after every region
-  ;; let the 16-byte loads read past a value's end.
+  ;; let the 16-byte loads read past a value's end. The two loads of a literal compare may read
+  ;; into the next literal (masked off), and 64 bytes past PROGRAMS_END keep them in memory.
   (global (export "LINE_CAP") i32 (i32.const 65536))
   (global $OUT (export "OUT") i32 (i32.const 65600))         ;; 256 values x (start, end, type, id)
   (global $FRESH (export "FRESH") i32 (i32.const 69760))     ;; indexes of values interned by this line

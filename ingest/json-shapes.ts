@@ -78,7 +78,6 @@ interface Shape {
   fresh: Int32Array;
 }
 
-
 /** A Buffer's UTF-8 decoder of a byte range: what toString('utf8', start, end) calls, without its argument checks. */
 interface Utf8Bytes extends Uint8Array {
   utf8Slice(start: number, end: number): string;
@@ -183,7 +182,7 @@ export class JsonShapes {
     for (let v = 0; v < shape.flags.length; v++) {
       if (shape.fresh[v]! * 2 <= PROBATION) continue;
       shape.flags[v]! &= ~INTERN;
-      this.words[(shape.program >> 2) + 3 + 3 * v] = shape.flags[v]!;
+      this.words[flagsWord(shape.program, v)] = shape.flags[v]!;
     }
   }
 
@@ -247,26 +246,33 @@ export class JsonShapes {
   private write(shape: Shape, at: number): number {
     shape.program = at;
     const n = shape.flags.length;
-    let literal = at + 8 + 12 * n + 8;
-    let w = at >> 2;
-    this.words[w++] = n;
+    let literal = at + headerBytes(n);
+    this.words[at >> 2] = n;
     for (let i = 0; i <= n; i++) {
       const bytes = shape.literals[i]!;
       this.bytes.set(bytes, literal);
-      this.words[w++] = literal;
-      this.words[w++] = bytes.length;
-      if (i < n) this.words[w++] = shape.flags[i]!;
-      // Room for the scanner's 16-byte loads past the literal's end, kept word-aligned.
-      literal += (bytes.length + 16 + 3) & ~3;
+      const w = (at >> 2) + 1 + 3 * i;
+      this.words[w] = literal;
+      this.words[w + 1] = bytes.length;
+      if (i < n) this.words[flagsWord(at, i)] = shape.flags[i]!;
+      literal += literalBytes(bytes.length);
     }
     return literal;
   }
 }
 
-/** Bytes the program of `shape` takes: header words, then each literal with its slack. */
+// A program's layout (json-scan.wat, match): the value count, per value the literal before it
+// (offset, length) and its flags, the closing literal (offset, length); then the literals.
+const headerBytes = (values: number): number => 4 + 12 * values + 8;
+/** The word of value `v`'s flags in the program at `program`. */
+const flagsWord = (program: number, v: number): number => (program >> 2) + 3 + 3 * v;
+/** A literal's bytes with room after it for the scanner's vector loads past its end, word-aligned. */
+const literalBytes = (length: number): number => (length + 16 + 3) & ~3;
+
+/** Bytes the program of `shape` takes. */
 function programSize(shape: Shape): number {
-  let size = 8 + 12 * shape.flags.length + 8;
-  for (const l of shape.literals) size += (l.length + 16 + 3) & ~3;
+  let size = headerBytes(shape.flags.length);
+  for (const l of shape.literals) size += literalBytes(l.length);
   return size;
 }
 

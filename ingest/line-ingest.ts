@@ -5,7 +5,7 @@
 import type { Metrics } from '../common/metrics.js';
 import type { ParseResult } from './parse-result.js';
 import type { RawRecord } from './parsers/types.js';
-import { jsonDepth, lineRecords, MAX_JSON_DEPTH } from './line.js';
+import { jsonDepth, lineBody, lineRecords, MAX_JSON_DEPTH } from './line.js';
 import { dlqRecord, type DlqRecord, type DlqSink, type SourcePosition } from './dlq.js';
 import type { JsonShapes } from './json-shapes.js';
 
@@ -60,7 +60,8 @@ export class LineIngest<T> {
   private event(record: RawRecord, bytes: Buffer, text: string | undefined, length: number, position: SourcePosition): T | null {
     const result = this.parser.parse(record);
     if (!result.ok) {
-      text ??= lineText(bytes);
+      // As lineRecords decodes a line: its UTF-8, without a final CR.
+      text ??= lineBody(bytes).toString('utf8');
       const reason = result.reason === 'unknown_format' && record.kind === 'json' && jsonDepth(text) > MAX_JSON_DEPTH ? 'nesting_too_deep' : result.reason;
       this.reject(reason, result.detail, text, length, position);
       return null;
@@ -77,11 +78,6 @@ export class LineIngest<T> {
     this.metrics.inc('tokenwatch_ingest_dlq_total', { stream: this.stream, reason });
     this.dlq.write(dlqRecord(reason, detail, text, length, position, this.stream));
   }
-}
-
-/** The line's text as lineRecords decodes it: its UTF-8, without a final CR. */
-function lineText(bytes: Buffer): string {
-  return bytes.toString('utf8', 0, bytes[bytes.length - 1] === 13 ? bytes.length - 1 : bytes.length);
 }
 
 function isBlank(bytes: Buffer): boolean {

@@ -23,8 +23,7 @@ export function lineRecords(bytes: Buffer, truncated: boolean, maxLineBytes: num
   if (truncated) {
     return { ...fail('line_too_long', `line exceeds maxLineBytes ${maxLineBytes}`), text: bytes.toString('utf8') };
   }
-  let body = bytes;
-  if (bytes[bytes.length - 1] === 13) body = bytes.subarray(0, bytes.length - 1);
+  const body = lineBody(bytes);
   // A line a shape matches is valid UTF-8 free of NUL bytes: it needs none of the checks below,
   // nor a string of its own.
   if (shapes !== null && body[0] === 0x7b) {
@@ -54,6 +53,11 @@ export function lineRecords(bytes: Buffer, truncated: boolean, maxLineBytes: num
     return { ok: true, records: value.map((v) => ({ kind: 'json' as const, value: v })), text };
   }
   return { ...fail(jsonDepth(text) > MAX_JSON_DEPTH ? 'nesting_too_deep' : 'unknown_format', 'JSON line is not an object or an array of objects'), text };
+}
+
+/** The line without a final CR (a CRLF log's line ending): `bytes` itself when it has none. */
+export function lineBody(bytes: Buffer): Buffer {
+  return bytes[bytes.length - 1] === 13 ? bytes.subarray(0, bytes.length - 1) : bytes;
 }
 
 // A JSON record starts with `{`, or `[` then `{` / `[` / `]`; text formats such as Envoy's
