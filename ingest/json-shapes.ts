@@ -63,6 +63,8 @@ const PROBATION = 1024;
 interface Shape {
   /** Key structure as one string, for finding the shape a line with new types belongs to. */
   signature: string;
+  /** The top-level keys, in order. */
+  keys: readonly string[];
   /** Per scalar or array value, in walk order, the JSON types seen there (bits). */
   types: number[];
   /** The literal text before each value, and the closing one, as UTF-8. */
@@ -106,6 +108,8 @@ export class JsonShapes {
   private programEnd: number;
   /** The kept string of each intern id. */
   private kept: string[] = [];
+  /** The top-level keys of what decode() last returned: one array per shape. */
+  keys: readonly string[] = [];
 
   constructor() {
     this.scan = createJsonScanner();
@@ -119,7 +123,7 @@ export class JsonShapes {
     this.programEnd = this.scan.PROGRAMS.value;
   }
 
-  /** The object the line `bytes` decodes to when it has a known shape, else null (then use JSON.parse). */
+  /** The object the line `bytes` decodes to when it has a known shape (its keys then in `keys`), else null (then use JSON.parse). */
   decode(bytes: Buffer): JsonObject | null {
     this.records++;
     const shapes = this.shapes;
@@ -154,6 +158,7 @@ export class JsonShapes {
         shapes[i] = shapes[i - 1]!;
         shapes[i - 1] = shape;
       }
+      this.keys = shape.keys;
       return this.built(shape, r, bytes as unknown as Utf8Bytes);
     }
     return null;
@@ -348,6 +353,7 @@ function compile(structure: Structure, signature: string, types: number[]): Shap
   const encoder = new TextEncoder();
   return {
     signature,
+    keys: Object.freeze([...structure.keys]),
     types,
     literals: literals.map((l) => encoder.encode(l)),
     flags: Int32Array.from(types, (t) => (t & STRING ? t | INTERN : t)),

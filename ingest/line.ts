@@ -28,7 +28,7 @@ export function lineRecords(bytes: Buffer, truncated: boolean, maxLineBytes: num
   // nor a string of its own.
   if (shapes !== null && body[0] === 0x7b) {
     const shaped = shapes.decode(body);
-    if (shaped !== null) return { ok: true, records: [{ kind: 'json', value: shaped }], text: null };
+    if (shaped !== null) return { ok: true, records: [{ kind: 'json', value: shaped, keys: shapes.keys }], text: null };
   }
   let text = bytes.toString('utf8');
   // The decoder turns invalid sequences into U+FFFD; only then is the full UTF-8 check worth its cost.

@@ -28,6 +28,7 @@ import { FieldError, fail, rejected, type ParseResult } from '../parse-result.js
 import type { JsonObject } from '../fields.js';
 import { anyToMs, clfToMs, epochToMs } from '../time.js';
 import { emptyDraft, requestStart, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
+import { HeaderFields, type HeaderField } from './header-fields.js';
 
 // combined: $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent
 // "$http_referer" "$http_user_agent"; then nothing (combined), "$http_x_forwarded_for" (main), or
@@ -54,14 +55,13 @@ const NON_LATIN1 = /[^\u0000-\u00ff]/;
 // default deployment track header.
 const TRACK_SUFFIX = /[-_.](?:stable|canary|blue|green)(?:-\d+)?$/i;
 
-// Keys by header variable prefix (log module and upstream module docs) and the header names they
-// give, null for other keys; cached, since a deployment logs the same few keys on every line.
-const HEADER_KEYS = new Map<string, HeaderKey | null>();
-const MAX_HEADER_KEYS = 4096;
-// The key at each position of the last line and its lookup.
-const MAX_POSITIONS = 256;
-const KEY_AT = new Array<string | undefined>(MAX_POSITIONS);
-const HEADER_AT = new Array<HeaderKey | null>(MAX_POSITIONS);
+// $http_<name> is a request header, $sent_http_<name> what the client got, $upstream_http_<name>
+// what the backend sent; a logged but empty $http_authorization means no credential was sent.
+const HEADERS = new HeaderFields({ field: headerField, unset: ['', '-'], unsetAuthorizationIsNone: true, redacted: null });
+// Keys by header variable prefix and the headers they give, null for other keys; cached, since a
+// deployment logs the same few keys on every line.
+const HEADER_FIELDS = new Map<string, HeaderField | null>();
+const MAX_HEADER_FIELDS = 4096;
 // Time keys after $msec, most precise first: configs put $time_iso8601 or $msec under any of them.
 const TIME_KEYS = ['time_iso8601', '@timestamp', 'timestamp', 'time_local', 'time'] as const;
 
@@ -87,7 +87,7 @@ export const nginxParser: GatewayParser = {
 
   parse(record: RawRecord): ParseResult<AccessDraft> {
     try {
-      return record.kind === 'text' ? parseLine(record.line) : parseJson(record.value);
+      return record.kind === 'text' ? parseLine(record.line) : parseJson(record.value, record.keys);
     } catch (err) {
       return rejected(err);
     }
@@ -128,40 +128,7 @@ function parseLine(line: string): ParseResult<AccessDraft> {
   return { ok: true, event: d };
 }
 
-function parseJson(o: JsonObject): ParseResult<AccessDraft> {
-  const requestHeaders: Record<string, string> = {};
-  let responseHeaders: Record<string, string> | null = null;
-  let upstreamHeaders: Record<string, string> | null = null;
-  let tokenPresented: boolean | null = null;
-  let position = -1;
-  for (const key in o) {
-    position++;
-    // $http_<name> is a request header, $sent_http_<name> what the client got, $upstream_http_<name>
-    // what the backend sent. A log_format writes its keys in one order: a key where the last line
-    // had it (JSON keys are interned, so === compares references) reuses that line's lookup, before
-    // its value is even read; elsewhere the first letter spares the lookup on every other key.
-    let header: HeaderKey | null;
-    if (position < MAX_POSITIONS && KEY_AT[position] === key) header = HEADER_AT[position] ?? null;
-    else {
-      const c = key.charCodeAt(0);
-      header = c !== 104 && c !== 115 && c !== 117 ? null : headerKey(key);
-      if (position < MAX_POSITIONS) {
-        KEY_AT[position] = key;
-        HEADER_AT[position] = header;
-      }
-    }
-    if (header === null) continue;
-    const value = o[key];
-    if (typeof value !== 'string' || value === '' || value === '-') {
-      // A logged but empty $http_authorization: the client sent no bearer token.
-      if (key === 'http_authorization') tokenPresented = false;
-      continue;
-    }
-    if (header.side === 'request') requestHeaders[header.name] = value;
-    else if (header.side === 'sent') (responseHeaders ??= {})[header.name] = value;
-    else (upstreamHeaders ??= {})[header.name] = value;
-  }
-
+function parseJson(o: JsonObject, keys: readonly string[] | undefined): ParseResult<AccessDraft> {
   const statusRaw = o.status;
   if (unset(statusRaw)) throw new FieldError('missing_field', 'status: missing');
   const status = num(statusRaw, 'status')!;
@@ -171,8 +138,7 @@ function parseJson(o: JsonObject): ParseResult<AccessDraft> {
   const end = endTime(o);
   const d = emptyDraft('nginx', requestStart(end, latencyMs, 'request_time'), status);
   d.latencyMs = latencyMs;
-  d.requestHeaders = requestHeaders;
-  d.responseHeaders = upstreamHeaders && responseHeaders ? Object.assign(upstreamHeaders, responseHeaders) : (responseHeaders ?? upstreamHeaders ?? {});
+  HEADERS.read(o, d, keys);
 
   const request = text(o.request, 'request');
   if (request !== null) setRequestLine(d, request);
@@ -204,7 +170,6 @@ function parseJson(o: JsonObject): ParseResult<AccessDraft> {
   d.route = text(o.ingress_name, 'ingress_name');
   const upstream = text(o.proxy_upstream_name, 'proxy_upstream_name') ?? text(o.proxy_host, 'proxy_host');
   setUpstream(d, upstream ?? '', text(o.proxy_alternative_upstream_name, 'proxy_alternative_upstream_name') ?? '');
-  d.tokenPresented = tokenPresented;
   return { ok: true, event: d };
 }
 
@@ -267,25 +232,22 @@ function setUpstream(d: AccessDraft, primary: string, alternative: string): void
   }
 }
 
-interface HeaderKey {
-  side: 'request' | 'sent' | 'upstream';
-  /** The header name, lower case with dashes. */
-  name: string;
-}
-
-function headerKey(key: string): HeaderKey | null {
-  let header = HEADER_KEYS.get(key);
-  if (header !== undefined) return header;
+function headerField(key: string): HeaderField | null {
+  // Core fields start with other letters: the first one spares the lookup.
+  const c = key.charCodeAt(0);
+  if (c !== 104 && c !== 115 && c !== 117) return null;
+  let field = HEADER_FIELDS.get(key);
+  if (field !== undefined) return field;
   const name = (prefix: number): string => key.slice(prefix).replace(/_/g, '-').toLowerCase();
-  header = key.startsWith('http_')
-    ? { side: 'request', name: name(5) }
+  field = key.startsWith('http_')
+    ? { side: 'request', name: name(5), rank: 0 }
     : key.startsWith('sent_http_')
-      ? { side: 'sent', name: name(10) }
+      ? { side: 'response', name: name(10), rank: 1 }
       : key.startsWith('upstream_http_')
-        ? { side: 'upstream', name: name(14) }
+        ? { side: 'response', name: name(14), rank: 0 }
         : null;
-  if (HEADER_KEYS.size < MAX_HEADER_KEYS) HEADER_KEYS.set(key, header);
-  return header;
+  if (HEADER_FIELDS.size < MAX_HEADER_FIELDS) HEADER_FIELDS.set(key, field);
+  return field;
 }
 
 const unset = (x: unknown): boolean => x === undefined || x === null || x === '' || x === '-';

@@ -8,6 +8,7 @@ import { isObject, numValue, strValue } from '../fields.js';
 import { anyToMs, clfToMs } from '../time.js';
 import { FieldError, fail, guard, type ParseResult } from '../parse-result.js';
 import { emptyDraft, type AccessDraft, type GatewayParser, type RawRecord } from './types.js';
+import { HeaderFields, type HeaderField } from './header-fields.js';
 
 // traefik/traefik pkg/middlewares/accesslog/logger_formatters.go, CommonLogFormatter:
 // "%s - %s [%s] \"%s %s %s\" %v %v %s %s %v %s %s %dms" over ClientHost, ClientUsername,
@@ -28,9 +29,6 @@ const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 // Kubernetes providers name services <namespace>-<service>-<port>@provider
 // (pkg/provider/kubernetes/crd/kubernetes_http.go fullServiceName).
 const KUBERNETES_PORT = /-\d{1,5}$/;
-// Header values kept with `redact` are replaced by this literal (Traefik access-log docs,
-// "Limiting the Fields/Including Headers"): no token to fingerprint.
-const REDACTED = 'REDACTED';
 
 /** Traefik access logs, CLF (`common`) and JSON. */
 export const traefikParser: GatewayParser = {
@@ -47,7 +45,7 @@ export const traefikParser: GatewayParser = {
   },
 
   parse(record: RawRecord): ParseResult<AccessDraft> {
-    return guard(() => (record.kind === 'text' ? parseClf(record.line) : parseJson(record.value)));
+    return guard(() => (record.kind === 'text' ? parseClf(record.line) : parseJson(record.value, record.keys)));
   },
 };
 
@@ -70,7 +68,7 @@ function parseClf(line: string): ParseResult<AccessDraft> {
 
 // Fields are read as named properties (strValue(v.RequestMethod, …), not str(v, 'RequestMethod')),
 // the cheaper read per record.
-function parseJson(v: JsonObject): ParseResult<AccessDraft> {
+function parseJson(v: JsonObject, keys: readonly string[] | undefined): ParseResult<AccessDraft> {
   // StartUTC / StartLocal: "the time at which request processing started" (Traefik docs,
   // JSON format fields); StartLocal alone when users drop StartUTC for local time zones.
   const start = v.StartUTC ?? v.StartLocal;
@@ -93,7 +91,7 @@ function parseJson(v: JsonObject): ParseResult<AccessDraft> {
   // BasicAuth, DigestAuth and ForwardAuth record the authenticated user here
   // (pkg/middlewares/auth/basic_auth.go); otherwise it is the URL's user info.
   d.consumerId = strValue(v.ClientUsername, 'ClientUsername');
-  readHeaders(v, d);
+  HEADERS.read(v, d, keys);
   d.userAgent = d.requestHeaders['user-agent'] ?? null;
   d.requestId = d.requestHeaders['x-request-id'] ?? null;
   const addr = strValue(v.ClientAddr, 'ClientAddr');
@@ -107,33 +105,11 @@ function parseJson(v: JsonObject): ParseResult<AccessDraft> {
   return { ok: true, event: d };
 }
 
-/** request_<Header> / downstream_<Header> / origin_<Header> fields (values joined with ","). */
-function readHeaders(v: JsonObject, d: AccessDraft): void {
-  for (const key in v) {
-    // Core fields are capitalised; header fields start with a lower-case r, d or o.
-    const c = key.charCodeAt(0);
-    if (c !== 114 && c !== 100 && c !== 111) continue;
-    const field = headerField(key);
-    if (field === null) continue;
-    const value = v[key];
-    if (typeof value !== 'string' || value.length === 0) continue;
-    // Traefik's `redact` header mode hides the value but shows that the header was sent.
-    if (value === REDACTED) {
-      if (field.side === 'request' && field.name === 'authorization') d.tokenPresented = true;
-      continue;
-    }
-    if (field.side === 'request') d.requestHeaders[field.name] = value;
-    else if (field.side === 'downstream') d.responseHeaders[field.name] = value;
-    // What the client got (downstream) wins over what the backend sent (origin).
-    else if (d.responseHeaders[field.name] === undefined) d.responseHeaders[field.name] = value;
-  }
-}
-
-interface HeaderField {
-  side: 'request' | 'downstream' | 'origin';
-  /** Lower-cased header name. */
-  name: string;
-}
+// request_<Header> / downstream_<Header> / origin_<Header> fields (values joined with ","): what
+// the client got (downstream) wins over what the backend sent (origin). Header values kept with
+// `redact` are replaced by "REDACTED" (Traefik access-log docs, "Limiting the Fields/Including
+// Headers"): no token to fingerprint, but one was sent.
+const HEADERS = new HeaderFields({ field: headerField, unset: [''], unsetAuthorizationIsNone: false, redacted: 'REDACTED' });
 
 // Field names repeat on every record: classifying each once keeps the per-record cost to a
 // lookup. Bounded, so records with ever-new keys cannot grow it.
@@ -141,14 +117,17 @@ const HEADER_FIELDS = new Map<string, HeaderField | null>();
 const HEADER_FIELDS_MAX = 4096;
 
 function headerField(key: string): HeaderField | null {
+  // Core fields are capitalised; header fields start with a lower-case r, d or o.
+  const c = key.charCodeAt(0);
+  if (c !== 114 && c !== 100 && c !== 111) return null;
   let field = HEADER_FIELDS.get(key);
   if (field !== undefined) return field;
   field = key.startsWith('request_')
-    ? { side: 'request', name: key.slice(8).toLowerCase() }
+    ? { side: 'request', name: key.slice(8).toLowerCase(), rank: 0 }
     : key.startsWith('downstream_')
-      ? { side: 'downstream', name: key.slice(11).toLowerCase() }
+      ? { side: 'response', name: key.slice(11).toLowerCase(), rank: 1 }
       : key.startsWith('origin_')
-        ? { side: 'origin', name: key.slice(7).toLowerCase() }
+        ? { side: 'response', name: key.slice(7).toLowerCase(), rank: 0 }
         : null;
   if (HEADER_FIELDS.size < HEADER_FIELDS_MAX) HEADER_FIELDS.set(key, field);
   return field;

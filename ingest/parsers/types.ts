@@ -6,8 +6,12 @@ import type { JsonObject } from '../fields.js';
 import { FieldError, type ParseResult } from '../parse-result.js';
 import type { Claims, GatewayFormat, IdpFormat, TokenEvent, TokenKind, Track } from '../model.js';
 
-/** One input record: a JSON object, or a text line for the text formats. */
-export type RawRecord = { kind: 'json'; value: JsonObject } | { kind: 'text'; line: string };
+/**
+ * One input record: a JSON object, or a text line for the text formats. `keys` is the object's key
+ * list when its decoder knows it: one array per list, the same for every record that has it, so a
+ * parser can prepare its work per list.
+ */
+export type RawRecord = { kind: 'json'; value: JsonObject; keys?: readonly string[] } | { kind: 'text'; line: string };
 
 /** What a gateway parser read from one record; may hold raw token material, never leaves ingest. */
 export interface AccessDraft {
