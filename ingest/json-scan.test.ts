@@ -10,7 +10,7 @@ const NUMBER = 2;
 const INTERN = 256;
 
 /** A scanner holding the program of `{"a":<value>,"n":<number>}`, `a` of `flags`. */
-function scannerFor(flags: number): { scanner: JsonScanner; match: (line: string) => { r: number; id: number; value: string; number: number | null } } {
+function scannerFor(flags: number): { scanner: JsonScanner; match: (line: string) => { r: number; type: number; id: number; value: string; number: number | null } } {
   const scanner = createJsonScanner();
   const bytes = new Uint8Array(scanner.memory.buffer);
   const words = new Int32Array(scanner.memory.buffer);
@@ -28,11 +28,11 @@ function scannerFor(flags: number): { scanner: JsonScanner; match: (line: string
     if (i < 2) words[w + 3 + 3 * i] = i === 0 ? flags : NUMBER;
     literal += 32;
   });
-  const match = (line: string): { r: number; id: number; value: string; number: number | null } => {
+  const match = (line: string): { r: number; type: number; id: number; value: string; number: number | null } => {
     const b = Buffer.from(line);
     bytes.set(b, 0);
     const r = scanner.match(program, b.length);
-    return { r, id: out[3]!, value: b.subarray(out[0], out[1]).toString(), number: out[7] === 1 ? numbers[1]! : null };
+    return { r, type: out[2]!, id: out[3]!, value: b.subarray(out[0], out[1]).toString(), number: out[7] === 1 ? numbers[1]! : null };
   };
   return { scanner, match };
 }
@@ -62,9 +62,18 @@ describe('json-scan', () => {
     expect(Object.is(match('{"a":"GET","n":-0}').number, -0)).toBe(true);
     expect(match('{"a":"GET","n":1234567890123456}').number).toBeNull();
     expect(match('{"a":"","n":0}')).toMatchObject({ r: 1, value: '' });
-    for (const miss of ['{"a":"GET","n":01}', '{"a":"GET","n":1.}', '{"a":"GET","n":-}', '{"a":"G\\"T","n":1}', '{"a":"GET","n":1} ', '{"a":"GET","n":1', '{"a":1,"n":1}', '{"a":"G\tT","n":1}', '{"b":"GET","n":1}']) {
+    for (const miss of ['{"a":"GET","n":01}', '{"a":"GET","n":1.}', '{"a":"GET","n":-}', '{"a":"G\\"T,"n":1}', '{"a":"G\\', '{"a":"GET","n":1} ', '{"a":"GET","n":1', '{"a":1,"n":1}', '{"a":"G\tT","n":1}', '{"b":"GET","n":1}']) {
       expect(match(miss).r, miss).toBe(0);
     }
+  });
+
+  it('finds a string holding escapes, any escape, and marks it for JSON.parse instead of interning it', () => {
+    const { match } = scannerFor(STRING | INTERN);
+    expect(match('{"a":"G\\"T","n":1}')).toMatchObject({ r: 1, type: 32, id: -1, value: 'G\\"T' });
+    expect(match('{"a":"\\\\","n":1}')).toMatchObject({ r: 1, type: 32, value: '\\\\' });
+    expect(match('{"a":"\\u00e9 \\q","n":1}')).toMatchObject({ r: 1, type: 32, value: '\\u00e9 \\q' });
+    // A plain string after an escaped one is plain again, and interned.
+    expect(match('{"a":"GET","n":1}')).toMatchObject({ r: 2, type: 1, id: 0 });
   });
 
   it('gives a recurring value the id it was first given, and counts each new one once', () => {

@@ -102,13 +102,28 @@
       (local.set $p (call $digits (local.get $p)))))
     (local.get $p))
 
+  ;; Whether the last string $scalar read held an escape (its value is then for JSON.parse to read).
+  (global $escaped (mut i32) (i32.const 0))
+
   ;; End of the JSON scalar at $p (string, number, true, false, null), or -1.
   (func $scalar (param $p i32) (result i32)
     (local $c i32)
     (local.set $c (i32.load8_u (local.get $p)))
     (if (i32.eq (local.get $c) (i32.const 34)) (then
-      (local.set $p (call $stop (i32.add (local.get $p) (i32.const 1))))
-      (return (select (i32.add (local.get $p) (i32.const 1)) (i32.const -1) (i32.eq (i32.load8_u (local.get $p)) (i32.const 34))))))
+      (global.set $escaped (i32.const 0))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (loop $plain
+        (local.set $p (call $stop (local.get $p)))
+        (local.set $c (i32.load8_u (local.get $p)))
+        (if (i32.eq (local.get $c) (i32.const 34)) (then (return (i32.add (local.get $p) (i32.const 1)))))
+        ;; A backslash and the byte after it, whatever it is: JSON.parse checks the escape when it
+        ;; reads the value. The NUL match() writes after the line ends it unescaped.
+        (if (i32.and (i32.eq (local.get $c) (i32.const 92)) (i32.ne (i32.load8_u offset=1 (local.get $p)) (i32.const 0))) (then
+          (global.set $escaped (i32.const 1))
+          (local.set $p (i32.add (local.get $p) (i32.const 2)))
+          (br $plain))))
+      ;; A control character, or the end of the line.
+      (return (i32.const -1))))
     ;; "true", "null" and "alse" as little-endian words.
     (if (i32.eq (local.get $c) (i32.const 116)) (then
       (return (select (i32.add (local.get $p) (i32.const 4)) (i32.const -1) (i32.eq (i32.load align=1 (local.get $p)) (i32.const 0x65757274))))))
@@ -229,7 +244,7 @@
   ;; count n; per value the offset and length of the literal before it and its flags (allowed JSON
   ;; types: 1 string, 2 number, 4 boolean, 8 null, 16 array; 256: intern it when it is a string);
   ;; the offset and length of the closing literal. Writes per value at OUT its start and end (a
-  ;; string's inside its quotes), its type and its intern id (-1: not interned; for a number, 1
+  ;; string's inside its quotes), its type (32 for a string holding an escape, never interned) and its intern id (-1: not interned; for a number, 1
   ;; when its value is at NUMBERS, else 0), and at FRESH the
   ;; indexes of the values this line interned first. Returns 0 when the line does not match (it
   ;; then interns nothing), else 1 + the count of FRESH indexes, plus 65536 when the intern table
@@ -270,7 +285,8 @@
         (if (i32.eq (local.get $t) (i32.const 1))
           (then
             (i32.store (local.get $out) (i32.add (local.get $p) (i32.const 1)))
-            (i32.store offset=4 (local.get $out) (i32.sub (local.get $end) (i32.const 1))))
+            (i32.store offset=4 (local.get $out) (i32.sub (local.get $end) (i32.const 1)))
+            (local.set $t (select (i32.const 32) (i32.const 1) (global.get $escaped))))
           (else
             (i32.store (local.get $out) (local.get $p))
             (i32.store offset=4 (local.get $out) (local.get $end))))

@@ -6,9 +6,9 @@
 // (json-scan.wat) that matches a line's bytes and finds each value, and one object literal
 // that turns them into the object JSON.parse would have made. It reads the line's bytes, never
 // a string of the whole line: recurring string values come back as one kept string each, the
-// others as strings of their own bytes, and most numbers as the scanner read them. Anything
-// else (escapes, whitespace, arrays holding objects, other keys or types) misses and is left
-// to JSON.parse.
+// others as strings of their own bytes, a string holding an escape as JSON.parse reads that
+// value alone, and most numbers as the scanner read them. Anything else (whitespace, escaped
+// keys, arrays holding objects, other keys or types) misses and is left to JSON.parse.
 import { isUtf8 } from 'node:buffer';
 import type { JsonObject } from './fields.js';
 import { createJsonScanner, type JsonScanner } from './json-scan.js';
@@ -19,7 +19,8 @@ const BOOLEAN = 4;
 const NULL = 8;
 /** An array of scalars: captured whole and handed to JSON.parse, which is cheap on so little. */
 const ARRAY = 16;
-const BACKSLASH = 92;
+/** The scanner's type for a string that holds an escape (a STRING to the shape). */
+const ESCAPED = 32;
 
 /** Shapes kept per stream; a stream that mixes formats cycles through a few. */
 const MAX_SHAPES = 8;
@@ -141,9 +142,6 @@ export class JsonShapes {
     // Invalid UTF-8 is for the caller to reject: the decoder would turn it into U+FFFD unseen.
     if (this.scan.ascii(bytes.length) === 0 && !isUtf8(bytes)) return null;
     for (let i = 0; i < shapes.length; i++) {
-      // A backslash only ever stands in a string, as an escape, which no shape matches: once the
-      // most matched shape failed, spare the others the line.
-      if (i === 1 && bytes.indexOf(BACKSLASH) >= 0) return null;
       const shape = shapes[i]!;
       const r = this.scan.match(shape.program, bytes.length);
       if (r === 0) {
@@ -165,7 +163,7 @@ export class JsonShapes {
   }
 
   /** The object of a line `shape` matched with result `r`. */
-  private built(shape: Shape, r: number, bytes: Utf8Bytes): JsonObject {
+  private built(shape: Shape, r: number, bytes: Utf8Bytes): JsonObject | null {
     const fresh = (r & 0xffff) - 1;
     const out = this.out;
     for (let j = 0; j < fresh; j++) {
@@ -174,7 +172,13 @@ export class JsonShapes {
       if (shape.matched <= PROBATION) shape.fresh[v]!++;
     }
     if (shape.matched === PROBATION) this.endProbation(shape);
-    const value = shape.build(bytes, out, this.kept, this.numbers);
+    let value: JsonObject | null;
+    try {
+      value = shape.build(bytes, out, this.kept, this.numbers);
+    } catch {
+      // An invalid escape: JSON.parse of the whole line reports it.
+      value = null;
+    }
     if (r >= 0x10000) {
       this.scan.reset();
       this.kept = [];
@@ -193,8 +197,7 @@ export class JsonShapes {
 
   /** Learns from a line `bytes` (valid UTF-8) that decode() missed and JSON.parse decoded to `value`: a new shape, or new types at a known one. */
   learn(value: JsonObject, bytes: Buffer): void {
-    // A line with escapes cannot be matched by the shape it would teach; the next line without them will teach it.
-    if (this.records < this.pausedUntil || bytes.length >= this.lineCap || bytes.indexOf(BACKSLASH) >= 0) return;
+    if (this.records < this.pausedUntil || bytes.length >= this.lineCap) return;
     if (this.attempts >= FREE_ATTEMPTS && this.records - this.lastAttempt < LEARN_INTERVAL) return;
     this.attempts++;
     this.lastAttempt = this.records;
@@ -372,14 +375,18 @@ function scalar(i: number, t: number): string {
   const [start, end, type, id] = [`o[${4 * i}]`, `o[${4 * i + 1}]`, `o[${4 * i + 2}]`, `o[${4 * i + 3}]`];
   const text = `b.utf8Slice(${start}, ${end})`;
   const read: Array<[number, string]> = [];
-  if (t & STRING) read.push([STRING, `(${id} >= 0 ? k[${id}] : ${end} === ${start} ? '' : ${text})`]);
+  // A string holding an escape is read by JSON.parse, quotes included: it checks the escapes too.
+  if (t & STRING) read.push([STRING, `(${type} === ${ESCAPED} ? JSON.parse(b.utf8Slice(${start} - 1, ${end} + 1)) : ${id} >= 0 ? k[${id}] : ${end} === ${start} ? '' : ${text})`]);
   if (t & NUMBER) read.push([NUMBER, `(${id} === 1 ? n[${i}] : +${text})`]);
   if (t & BOOLEAN) read.push([BOOLEAN, `${end} - ${start} === 4`]);
   if (t & ARRAY) read.push([ARRAY, `JSON.parse(${text})`]);
   if (t & NULL) read.push([NULL, 'null']);
   // The last type is what is left when no other matched.
   let expression = read.pop()![1];
-  for (let r = read.length - 1; r >= 0; r--) expression = `${type} === ${read[r]![0]} ? ${read[r]![1]} : ${expression}`;
+  for (let r = read.length - 1; r >= 0; r--) {
+    const is = read[r]![0] === STRING ? `(${type} & ${STRING | ESCAPED}) !== 0` : `${type} === ${read[r]![0]}`;
+    expression = `${is} ? ${read[r]![1]} : ${expression}`;
+  }
   return expression;
 }
 

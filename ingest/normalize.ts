@@ -175,6 +175,8 @@ interface FoundToken {
   as: 'bearer' | 'api_key';
   /** The string `raw` was read from (the Authorization value), the token cache's key. */
   source: string;
+  /** Whether `source` is a string of its own (see AccessDraft.ownHeaderValues). */
+  own: boolean;
 }
 
 /** Stateful (token cache) normaliser shared by every gateway parser of one ingest run. */
@@ -218,7 +220,7 @@ export class Normalizer {
       if (found.raw.length * 3 > this.config.maxTokenBytes && Buffer.byteLength(found.raw) > this.config.maxTokenBytes) {
         return fail('token_too_large', `token of ${Buffer.byteLength(found.raw)} bytes exceeds maxTokenBytes ${this.config.maxTokenBytes}`);
       }
-      const info = this.tokens.lookup(found.raw, found.as, found.source);
+      const info = this.tokens.lookup(found.raw, found.as, found.source, found.own);
       tokenFp = info.fp;
       tokenKind = info.kind;
       claims = info.claims;
@@ -334,7 +336,7 @@ export class Normalizer {
       if (value.charCodeAt(0) === 32 || value.charCodeAt(value.length - 1) === 32) value = value.trim();
       // RFC 7617 Basic credentials are a reusable secret, tracked like an API key.
       const basic = space === 5 && BASIC.test(auth);
-      if (value.length > 0) return { raw: value, as: basic ? 'api_key' : 'bearer', source: auth };
+      if (value.length > 0) return { raw: value, as: basic ? 'api_key' : 'bearer', source: auth, own: draft.ownHeaderValues };
     }
     const q = draft.url === null ? -1 : draft.url.indexOf('?');
     if (q >= 0) {
@@ -343,7 +345,7 @@ export class Normalizer {
     }
     for (const h of this.config.apiKeyHeaders) {
       const v = draft.requestHeaders[h];
-      if (v) return { raw: v, as: 'api_key', source: v };
+      if (v) return { raw: v, as: 'api_key', source: v, own: draft.ownHeaderValues };
     }
     return null;
   }
@@ -356,7 +358,7 @@ export class Normalizer {
       const as = this.bearerParams.has(name) ? 'bearer' : this.apiKeyParams.has(name) ? 'api_key' : null;
       if (as) {
         const raw = decodeParam(pair.slice(eq + 1).split('#')[0]!);
-        return { raw, as, source: raw };
+        return { raw, as, source: raw, own: false };
       }
     }
     return null;

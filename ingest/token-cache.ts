@@ -55,21 +55,25 @@ export class TokenCache {
    * Info for `raw`; `kind` is the caller's view (api_key for key headers), JWTs are detected here.
    * `source` is the string `raw` was cut from when that cut is a function of the string alone (an
    * Authorization value and its `Bearer ` prefix): probing and comparing the whole string costs less
-   * than doing so on the slice of it that `raw` is.
+   * than doing so on the slice of it that `raw` is. `own` says `source` is a string of its own
+   * (AccessDraft.ownHeaderValues), which the entry may then hold instead of a copy.
    */
-  lookup(raw: string, kind: 'bearer' | 'api_key', source: string = raw): TokenInfo {
+  lookup(raw: string, kind: 'bearer' | 'api_key', source: string = raw, own = false): TokenInfo {
     const key = probe(source, kind);
     const entry = this.entries.get(key);
-    if (entry !== undefined && entry.source === source && entry.kind === kind) {
+    if (entry !== undefined && entry.kind === kind && entry.source === source) {
+      // The very string compares as one pointer: a decoder that interns a recurring value (the
+      // shape decoder) hands the same one to every request of the token.
+      if (own) entry.source = source;
       this.hits++;
       return entry.info;
     }
     this.misses++;
     const info = this.compute(raw, kind);
     if (entry === undefined && this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value as number);
-    // A flat copy of the source: comparing with a slice (a header value cut from a decoded message)
-    // costs V8 several times more, and the slice would keep the whole message alive.
-    this.entries.set(key, { source: structuredClone(source), kind, info });
+    // Else a flat copy of the source: comparing with a slice (a header value cut from a decoded
+    // message) costs V8 several times more, and the slice would keep the whole message alive.
+    this.entries.set(key, { source: own ? source : structuredClone(source), kind, info });
     return info;
   }
 

@@ -104,6 +104,7 @@ function parseJson(v: JsonObject): ParseResult<AccessDraft> {
   const code = v.response_code ?? v.status;
   if (code === undefined || code === null || code === '-') throw new FieldError('missing_field', 'response_code: missing');
   const d = emptyDraft('envoy', ts, statusOf(code));
+  d.ownHeaderValues = true;
   d.method = method;
   d.url = url;
   d.latencyMs = numValue(v.duration, 'duration');

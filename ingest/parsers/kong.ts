@@ -68,6 +68,7 @@ function parseKong(v: JsonObject): ParseResult<AccessDraft> {
   if (response.status === undefined || response.status === null) throw new FieldError('missing_field', 'response.status: missing');
   // started_at is ngx.req.start_time() in ms: the moment Kong read the request.
   const draft = emptyDraft('kong', epochToMs(reqNum(v, 'started_at')), statusField(response, 'status'));
+  draft.ownHeaderValues = true;
 
   const loggedHeaders = optional(request, 'headers', 'request.headers');
   const requestHeaders = headerMap(loggedHeaders);

@@ -137,6 +137,7 @@ function parseJson(o: JsonObject, keys: readonly string[] | undefined): ParseRes
   const latencyMs = seconds === null ? null : Math.round(seconds * 1000);
   const end = endTime(o);
   const d = emptyDraft('nginx', requestStart(end, latencyMs, 'request_time'), status);
+  d.ownHeaderValues = true;
   d.latencyMs = latencyMs;
   HEADERS.read(o, d, keys);
 

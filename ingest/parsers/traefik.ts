@@ -77,6 +77,7 @@ function parseJson(v: JsonObject, keys: readonly string[] | undefined): ParseRes
   const code = numValue(v.DownstreamStatus, 'DownstreamStatus') ?? numValue(v.OriginStatus, 'OriginStatus');
   if (code === null) throw new FieldError('missing_field', 'DownstreamStatus: missing');
   const d = emptyDraft('traefik', anyToMs(start), statusOf(code));
+  d.ownHeaderValues = true;
   d.method = strValue(v.RequestMethod, 'RequestMethod');
   d.url = strValue(v.RequestPath, 'RequestPath');
   d.host = strValue(v.RequestHost, 'RequestHost') ?? strValue(v.RequestAddr, 'RequestAddr');

@@ -34,6 +34,12 @@ export interface AccessDraft {
   /** Response headers the record logged, lower-case names (www-authenticate, x-deployment-version...). */
   responseHeaders: Record<string, string>;
   /**
+   * Whether every header value is a string of its own, as a JSON record's values are, not a cut of
+   * a larger string (a field of a text line, a header of a decoded message): a cache may then keep
+   * the value itself, which keeps nothing else alive.
+   */
+  ownHeaderValues: boolean;
+  /**
    * Whether the request presented a credential, as far as the record shows when the token itself is
    * not readable: true when the record says one was sent but hides it (Kong's `REDACTED`), false when
    * the record logs the Authorization field and it is empty, null when the record cannot tell.
@@ -87,6 +93,7 @@ export function emptyDraft(gateway: GatewayFormat, ts: number, status: number): 
     userAgent: null,
     requestHeaders: {},
     responseHeaders: {},
+    ownHeaderValues: false,
     tokenPresented: null,
     tokenId: null,
     loggedClaims: null,
