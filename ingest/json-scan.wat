@@ -133,17 +133,27 @@
       (return (select (i32.add (local.get $p) (i32.const 5)) (i32.const -1) (i32.eq (i32.load align=1 (i32.add (local.get $p) (i32.const 1))) (i32.const 0x65736c61))))))
     (call $number (local.get $p)))
 
-  ;; End of the array of scalars at $p (past its `]`), or -1.
+  ;; End of the array at $p (past its `]`), or -1: brackets balanced, strings skipped. What it
+  ;; holds (scalars, objects, arrays) is for JSON.parse to read, and check, as one value.
   (func $array (param $p i32) (result i32)
-    (local.set $p (i32.add (local.get $p) (i32.const 1)))
-    (if (i32.eq (i32.load8_u (local.get $p)) (i32.const 93)) (then (return (i32.add (local.get $p) (i32.const 1)))))
+    (local $c i32) (local $depth i32)
     (loop $l
-      (local.set $p (call $scalar (local.get $p)))
-      (if (i32.lt_s (local.get $p) (i32.const 0)) (then (return (i32.const -1))))
-      (if (i32.eq (i32.load8_u (local.get $p)) (i32.const 44)) (then
-        (local.set $p (i32.add (local.get $p) (i32.const 1)))
-        (br $l))))
-    (select (i32.add (local.get $p) (i32.const 1)) (i32.const -1) (i32.eq (i32.load8_u (local.get $p)) (i32.const 93))))
+      (local.set $c (i32.load8_u (local.get $p)))
+      (if (i32.eq (local.get $c) (i32.const 34)) (then
+        (local.set $p (call $scalar (local.get $p)))
+        (br_if $l (i32.ge_s (local.get $p) (i32.const 0)))
+        (return (i32.const -1))))
+      ;; The NUL after the line: the array never closed.
+      (if (i32.eqz (local.get $c)) (then (return (i32.const -1))))
+      ;; [ and { are 0x5b and 0x7b, ] and } 0x5d and 0x7d: the same bits once 0x20 is set.
+      (local.set $c (i32.or (local.get $c) (i32.const 32)))
+      (if (i32.eq (local.get $c) (i32.const 123)) (then (local.set $depth (i32.add (local.get $depth) (i32.const 1)))))
+      (if (i32.eq (local.get $c) (i32.const 125)) (then
+        (local.set $depth (i32.sub (local.get $depth) (i32.const 1)))
+        (if (i32.eqz (local.get $depth)) (then (return (i32.add (local.get $p) (i32.const 1)))))))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $l))
+    (i32.const -1))
 
   ;; A hash of the $n bytes at $s from their length and three 8-byte words (first, middle, last):
   ;; a fixed cost whatever the length. Values that share those words only share a bucket; a hit

@@ -6,9 +6,9 @@
 // (json-scan.wat) that matches a line's bytes and finds each value, and one object literal
 // that turns them into the object JSON.parse would have made. It reads the line's bytes, never
 // a string of the whole line: recurring string values come back as one kept string each, the
-// others as strings of their own bytes, a string holding an escape as JSON.parse reads that
-// value alone, and most numbers as the scanner read them. Anything else (whitespace, escaped
-// keys, arrays holding objects, other keys or types) misses and is left to JSON.parse.
+// others as strings of their own bytes, a string holding an escape and an array as JSON.parse
+// reads that value alone, and most numbers as the scanner read them. Anything else (whitespace,
+// escaped keys, other keys or types) misses and is left to JSON.parse.
 import { isUtf8 } from 'node:buffer';
 import type { JsonObject } from './fields.js';
 import { createJsonScanner, type JsonScanner } from './json-scan.js';
@@ -17,7 +17,7 @@ const STRING = 1;
 const NUMBER = 2;
 const BOOLEAN = 4;
 const NULL = 8;
-/** An array of scalars: captured whole and handed to JSON.parse, which is cheap on so little. */
+/** An array, of anything: captured whole and handed to JSON.parse, which is cheap on so little. */
 const ARRAY = 16;
 /** The scanner's type for a string that holds an escape (a STRING to the shape). */
 const ESCAPED = 32;
@@ -27,10 +27,12 @@ const MAX_SHAPES = 8;
 /** Most values (nested ones included) and deepest nesting given a shape. */
 const MAX_VALUES = 256;
 const MAX_DEPTH = 8;
+/** Longest array of objects a shape spells out; a longer one is captured whole (ARRAY). */
+const MAX_ELEMENTS = 4;
 /**
  * Lines learned from before learning slows to one per LEARN_INTERVAL records: each attempt walks
- * the record and may compile a shape (~50 µs), and a stream no shape can stand for (Kong's arrays
- * of objects) would otherwise pay the walk on every line.
+ * the record and may compile a shape (~50 µs), and a stream no shape can stand for (nested keys
+ * that change from line to line) would otherwise pay the walk on every line.
  */
 const FREE_ATTEMPTS = 64;
 const LEARN_INTERVAL = 10_000;
@@ -45,11 +47,18 @@ const WINDOW = 4096;
 const FIRST_PAUSE = 65_536;
 const MAX_PAUSE = 4_194_304;
 
-/** A JSON object's keys in order; a nested object's own Structure stands in place of its types. */
+/**
+ * A JSON object's keys in order; a nested object's own Structure, or an array of objects' list of
+ * them, stands in place of its types.
+ */
 interface Structure {
   keys: string[];
-  /** Per key, a nested object, or null for a scalar or array value (typed in `types`). */
-  objects: Array<Structure | null>;
+  /**
+   * Per key, a nested object, an array of objects (one Structure per element: its length and the
+   * brackets are literal text, as Kong's `tries` of one balancer attempt), or null for a scalar or
+   * other array (typed in `types`).
+   */
+  objects: Array<Structure | Structure[] | null>;
 }
 
 /** Scalar types that can be interned: string values ask the scanner to look them up. */
@@ -288,15 +297,23 @@ function programSize(shape: Shape): number {
 function structureOf(o: JsonObject, types: number[], depth: number): Structure | null {
   if (depth > MAX_DEPTH) return null;
   const keys: string[] = [];
-  const objects: Array<Structure | null> = [];
+  const objects: Array<Structure | Structure[] | null> = [];
   for (const key in o) {
     // An object literal's "__proto__" sets the prototype, where JSON.parse makes a property.
     if (key === '__proto__' || types.length > MAX_VALUES) return null;
     const v = o[key];
-    let nested: Structure | null = null;
+    let nested: Structure | Structure[] | null = null;
     if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
       nested = structureOf(v as JsonObject, types, depth + 1);
       if (nested === null) return null;
+    } else if (Array.isArray(v) && v.length > 0 && v.length <= MAX_ELEMENTS && v.every(isPlainObject)) {
+      const elements: Structure[] = [];
+      for (const e of v) {
+        const element = structureOf(e as JsonObject, types, depth + 1);
+        if (element === null) return null;
+        elements.push(element);
+      }
+      nested = elements;
     } else {
       const type = typeOf(v);
       if (type === 0) return null;
@@ -308,8 +325,11 @@ function structureOf(o: JsonObject, types: number[], depth: number): Structure |
   return { keys, objects };
 }
 
+const isPlainObject = (x: unknown): boolean => typeof x === 'object' && x !== null && !Array.isArray(x);
+
 function signatureOf(s: Structure): string {
-  return s.keys.map((k, i) => JSON.stringify(k) + (s.objects[i] ? `{${signatureOf(s.objects[i]!)}}` : '')).join(',');
+  const nested = (n: Structure | Structure[] | null): string => (n === null ? '' : Array.isArray(n) ? `[${n.map((e) => `{${signatureOf(e)}}`).join(',')}]` : `{${signatureOf(n)}}`);
+  return s.keys.map((k, i) => JSON.stringify(k) + nested(s.objects[i] ?? null)).join(',');
 }
 
 function typeOf(v: unknown): number {
@@ -317,7 +337,7 @@ function typeOf(v: unknown): number {
   if (typeof v === 'number') return NUMBER;
   if (typeof v === 'boolean') return BOOLEAN;
   if (v === null) return NULL;
-  return Array.isArray(v) && v.every((x) => x === null || (typeof x !== 'object' && typeof x !== 'undefined')) ? ARRAY : 0;
+  return Array.isArray(v) ? ARRAY : 0;
 }
 
 function compile(structure: Structure, signature: string, types: number[]): Shape {
@@ -333,7 +353,17 @@ function compile(structure: Structure, signature: string, types: number[]): Shap
       const nested = st.objects[i];
       pending += `${i > 0 ? ',' : ''}${JSON.stringify(key)}:`;
       let expression: string;
-      if (nested) {
+      if (Array.isArray(nested)) {
+        pending += '[';
+        const elements = nested.map((e, j) => {
+          pending += j > 0 ? ',{' : '{';
+          const element = object(e);
+          pending += '}';
+          return element;
+        });
+        pending += ']';
+        expression = `[${elements.join(',')}]`;
+      } else if (nested) {
         pending += '{';
         expression = object(nested);
         pending += '}';
