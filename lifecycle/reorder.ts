@@ -4,6 +4,7 @@
 // lateness allows) is released at once rather than dropped, and counted as late: a late
 // revocation still revokes, it just cannot change findings already emitted.
 import type { StreamEvent } from './stream-event.js';
+import type { AccessEvent, TokenEvent } from '../ingest/model.js';
 
 const INITIAL = 1024;
 
@@ -11,20 +12,24 @@ const INITIAL = 1024;
  * Holds events and releases them in (event time, arrival) order. Nearly every event arrives no
  * earlier than the one before it, so those queue in arrival order in a ring (append and release
  * O(1), no sifting); only the ones that arrive out of order go through a binary heap, and
- * release takes the smaller head of the two. Times and arrival numbers sit in typed arrays
- * beside the events, so comparing never reaches into the event objects.
+ * release takes the smaller head of the two. Times, arrival numbers and sources sit in typed
+ * arrays beside the events, so comparing never reaches into the event objects; and the buffer
+ * holds the events alone, not the StreamEvents they came in: release wraps each in a new one,
+ * so the held event is the only object of it the release has to fetch from memory.
  */
 export class ReorderBuffer {
   // The in-order run: a ring sorted by (ts, seq), since each append is at least the last ts.
-  private ring: Array<StreamEvent | undefined> = new Array<StreamEvent | undefined>(INITIAL);
+  private ring: Array<Held | undefined> = new Array<Held | undefined>(INITIAL);
   private ringTs = new Float64Array(INITIAL);
   private ringSeq = new Float64Array(INITIAL);
+  private ringSource = new Uint8Array(INITIAL);
   private ringHead = 0;
   private ringSize = 0;
   // The out-of-order arrivals: a min-heap by (ts, seq).
-  private heap: StreamEvent[] = [];
+  private heap: Held[] = [];
   private heapTs = new Float64Array(INITIAL);
   private heapSeq = new Float64Array(INITIAL);
+  private heapSource = new Uint8Array(INITIAL);
   // Events later than the lateness allows, released at once (see add).
   private readonly lateEvents: StreamEvent[] = [];
   private counter = 0;
@@ -46,8 +51,9 @@ export class ReorderBuffer {
     }
     const seq = this.counter++;
     const mask = this.ringTs.length - 1;
-    if (this.ringSize === 0 || ts >= this.ringTs[(this.ringHead + this.ringSize - 1) & mask]!) this.append(e, ts, seq);
-    else this.insert(e, ts, seq);
+    const source = e.source === 'access' ? ACCESS : TOKEN;
+    if (this.ringSize === 0 || ts >= this.ringTs[(this.ringHead + this.ringSize - 1) & mask]!) this.append(e.event, source, ts, seq);
+    else this.insert(e.event, source, ts, seq);
     if (ts > this.maxSeen) this.maxSeen = ts;
   }
 
@@ -76,38 +82,43 @@ export class ReorderBuffer {
     return this.ringSize + this.heap.length + this.lateEvents.length;
   }
 
-  private append(e: StreamEvent, ts: number, seq: number): void {
+  private append(e: Held, source: number, ts: number, seq: number): void {
     if (this.ringSize === this.ring.length) this.growRing();
     const i = (this.ringHead + this.ringSize) & (this.ring.length - 1);
     this.ring[i] = e;
     this.ringTs[i] = ts;
     this.ringSeq[i] = seq;
+    this.ringSource[i] = source;
     this.ringSize++;
   }
 
   private shift(): StreamEvent {
-    const e = this.ring[this.ringHead]!;
+    const i = this.ringHead;
+    const e = this.ring[i]!;
     // Drop the reference: a released event must not outlive its processing here.
-    this.ring[this.ringHead] = undefined;
-    this.ringHead = (this.ringHead + 1) & (this.ring.length - 1);
+    this.ring[i] = undefined;
+    this.ringHead = (i + 1) & (this.ring.length - 1);
     this.ringSize--;
-    return e;
+    return wrap(e, this.ringSource[i]!);
   }
 
   private growRing(): void {
     const n = this.ring.length;
-    const ring = new Array<StreamEvent | undefined>(n * 2);
+    const ring = new Array<Held | undefined>(n * 2);
     const ts = new Float64Array(n * 2);
     const seq = new Float64Array(n * 2);
+    const source = new Uint8Array(n * 2);
     for (let k = 0; k < this.ringSize; k++) {
       const i = (this.ringHead + k) & (n - 1);
       ring[k] = this.ring[i];
       ts[k] = this.ringTs[i]!;
       seq[k] = this.ringSeq[i]!;
+      source[k] = this.ringSource[i]!;
     }
     this.ring = ring;
     this.ringTs = ts;
     this.ringSeq = seq;
+    this.ringSource = source;
     this.ringHead = 0;
   }
 
@@ -128,9 +139,12 @@ export class ReorderBuffer {
     const s = this.heapSeq[a]!;
     this.heapSeq[a] = this.heapSeq[b]!;
     this.heapSeq[b] = s;
+    const o = this.heapSource[a]!;
+    this.heapSource[a] = this.heapSource[b]!;
+    this.heapSource[b] = o;
   }
 
-  private insert(e: StreamEvent, ts: number, seq: number): void {
+  private insert(e: Held, source: number, ts: number, seq: number): void {
     let i = this.heap.length;
     if (i === this.heapTs.length) {
       const t = new Float64Array(i * 2);
@@ -139,10 +153,14 @@ export class ReorderBuffer {
       const s = new Float64Array(i * 2);
       s.set(this.heapSeq);
       this.heapSeq = s;
+      const o = new Uint8Array(i * 2);
+      o.set(this.heapSource);
+      this.heapSource = o;
     }
     this.heap.push(e);
     this.heapTs[i] = ts;
     this.heapSeq[i] = seq;
+    this.heapSource[i] = source;
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (!this.less(i, p)) break;
@@ -152,7 +170,7 @@ export class ReorderBuffer {
   }
 
   private pop(): StreamEvent {
-    const top = this.heap[0]!;
+    const top = wrap(this.heap[0]!, this.heapSource[0]!);
     const last = this.heap.length - 1;
     this.swap(0, last);
     this.heap.pop();
@@ -171,3 +189,10 @@ export class ReorderBuffer {
     return top;
   }
 }
+
+type Held = AccessEvent | TokenEvent;
+const ACCESS = 0;
+const TOKEN = 1;
+
+const wrap = (event: Held, source: number): StreamEvent =>
+  source === ACCESS ? { source: 'access', event: event as AccessEvent } : { source: 'token', event: event as TokenEvent };
