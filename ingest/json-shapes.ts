@@ -406,7 +406,7 @@ function scalar(i: number, t: number): string {
   const text = `b.utf8Slice(${start}, ${end})`;
   const read: Array<[number, string]> = [];
   // A string holding an escape is read by JSON.parse, quotes included: it checks the escapes too.
-  if (t & STRING) read.push([STRING, `(${type} === ${ESCAPED} ? JSON.parse(b.utf8Slice(${start} - 1, ${end} + 1)) : ${id} >= 0 ? k[${id}] : ${end} === ${start} ? '' : ${text})`]);
+  if (t & STRING) read.push([STRING, `(${id} >= 0 ? k[${id}] : ${type} === ${ESCAPED} ? JSON.parse(b.utf8Slice(${start} - 1, ${end} + 1)) : ${end} === ${start} ? '' : ${text})`]);
   if (t & NUMBER) read.push([NUMBER, `(${id} === 1 ? n[${i}] : +${text})`]);
   if (t & BOOLEAN) read.push([BOOLEAN, `${end} - ${start} === 4`]);
   if (t & ARRAY) read.push([ARRAY, `JSON.parse(${text})`]);

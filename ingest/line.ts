@@ -45,12 +45,13 @@ export function lineRecords(bytes: Buffer, truncated: boolean, maxLineBytes: num
   } catch (err) {
     return { ...fail('invalid_json', err instanceof Error ? err.message.slice(0, 200) : 'invalid JSON'), text };
   }
+  // Records without a key list still hold the property: parsers then see one kind of record object.
   if (isObject(value)) {
     shapes?.learn(value, body);
-    return { ok: true, records: [{ kind: 'json', value }], text };
+    return { ok: true, records: [{ kind: 'json', value, keys: undefined }], text };
   }
   if (Array.isArray(value) && value.length > 0 && value.every(isObject)) {
-    return { ok: true, records: value.map((v) => ({ kind: 'json' as const, value: v })), text };
+    return { ok: true, records: value.map((v) => ({ kind: 'json' as const, value: v, keys: undefined })), text };
   }
   return { ...fail(jsonDepth(text) > MAX_JSON_DEPTH ? 'nesting_too_deep' : 'unknown_format', 'JSON line is not an object or an array of objects'), text };
 }
