@@ -33,6 +33,13 @@ function difference(actual: JsonObject, text: string): string | null {
   return null;
 }
 
+/** Fails unless the shapes decode `text`, and to exactly what JSON.parse gives. */
+function expectShaped(shapes: JsonShapes, text: string): void {
+  const value = viaShapes(shapes, text);
+  expect(value, text).not.toBeNull();
+  expect(difference(value!, text), text).toBeNull();
+}
+
 describe('JsonShapes', () => {
   it('decodes the generated lines of every JSON format exactly as JSON.parse does', () => {
     const traffic = generateTraffic({ users: 40, durationMs: 120_000, meanGapMs: 500 });
@@ -91,9 +98,7 @@ describe('JsonShapes', () => {
     // An array is one value, whatever it holds, brackets in its strings included.
     for (const array of ['[{"x":1}]', '[[1,[2]],{"y":[{}]}]', '["]","{","\\"]"]', '[{"a":"}]"},"[\\u005d"]']) {
       const text = `{"a":${array},"n":{"b":1,"deep":{"c":1,"e":{}}},"z":1}`;
-      const value = viaShapes(shapes, text);
-      expect(value, text).not.toBeNull();
-      expect(difference(value!, text), text).toBeNull();
+      expectShaped(shapes, text);
     }
     // One that is not JSON is left to JSON.parse, which rejects the line.
     for (const text of ['{"a":[1,,2],"n":{"b":1,"deep":{"c":1,"e":{}}},"z":1}', '{"a":[{"x":1],"n":{"b":1,"deep":{"c":1,"e":{}}},"z":1}', '{"a":["x],"n":1']) {
@@ -109,21 +114,17 @@ describe('JsonShapes', () => {
     const line = (tries: string): string => `{"id":"r","tries":${tries},"n":{"v":[1,2]}}`;
     decode(shapes, line('[{"ip":"10.0.0.1","port":8080,"ok":true}]'));
     for (const text of [line('[{"ip":"10.0.0.2","port":8081,"ok":false}]'), line('[{"ip":"10.0.0.3","port":80,"ok":true}]')]) {
-      const value = viaShapes(shapes, text);
-      expect(value, text).not.toBeNull();
-      expect(difference(value!, text), text).toBeNull();
+      expectShaped(shapes, text);
     }
     const retried = line('[{"ip":"10.0.0.1","port":8080,"ok":false},{"ip":"10.0.0.4","port":8080,"ok":true}]');
     expect(viaShapes(shapes, retried)).toBeNull();
     decode(shapes, retried);
     const again = line('[{"ip":"10.0.0.5","port":1,"ok":false},{"ip":"10.0.0.6","port":2,"ok":true}]');
-    expect(difference(viaShapes(shapes, again)!, again)).toBeNull();
+    expectShaped(shapes, again);
     // Elements of other structures, and more elements than a shape spells out, are still one value each.
     for (const text of [line('[{"ip":"a"},{"x":[{}]}]'), line(`[${Array.from({ length: 6 }, (_, i) => `{"i":${i}}`).join(',')}]`)]) {
       decode(shapes, text);
-      const value = viaShapes(shapes, text);
-      expect(value, text).not.toBeNull();
-      expect(difference(value!, text), text).toBeNull();
+      expectShaped(shapes, text);
     }
   });
 
@@ -151,9 +152,7 @@ describe('JsonShapes', () => {
     const shapes = new JsonShapes();
     decode(shapes, '{"a":"x","b":1}');
     for (const text of ['{"a":"y\\n\\u00e9\\"\\\\/\\ud83d\\ude00","b":2}', '{"a":"Bearer error=\\"invalid_token\\"","b":3}']) {
-      const value = viaShapes(shapes, text);
-      expect(value, text).not.toBeNull();
-      expect(difference(value!, text), text).toBeNull();
+      expectShaped(shapes, text);
     }
     for (const invalid of ['{"a":"y\\x","b":2}', '{"a":"y\\u12","b":2}', '{"a":"y\\\u0001","b":2}']) {
       expect(viaShapes(shapes, invalid), invalid).toBeNull();
